@@ -1,0 +1,45 @@
+# Two commands do everything on a fresh Debian 12 machine: `make run` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+FLASK := FLASK_APP=shop.app:create_app $(VENV)/bin/flask
+PO := $(wildcard translations/*/LC_MESSAGES/messages.po)
+MO := $(PO:.po=.mo)
+
+.PHONY: run test serve setup system lint format messages
+
+## Set up what is missing, prepare the SQLite database with the demo city, serve on http://127.0.0.1:5000
+run: setup
+	$(FLASK) db upgrade
+	$(FLASK) demo load
+	@echo; echo "Demo logins (role, username, password):"; $(FLASK) demo users; echo
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+## Set up what is missing, lint, and run every test on SQLite and on a throwaway PostgreSQL
+test: setup lint
+	scripts/test.sh
+
+setup: system $(VENV)/.installed $(MO)
+
+system:
+	@scripts/install-system-packages.sh
+
+$(VENV)/.installed: requirements.txt
+	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(VENV)/bin/pybabel compile -f -i $< -o $@
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+## Re-extract the interface strings into the catalogues (then translate the new ones in messages.po)
+messages: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k N_ -o translations/messages.pot --no-location --sort-output .
+	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching

@@ -1,0 +1,20 @@
+"""The people and organisations every other package refers to."""
+
+from accounts.models.audit import AuditEntry
+from accounts.models.notices import Notice
+from accounts.models.orgs import BudgetUnit, Region, RegionLevel
+from accounts.models.suppliers import Supplier, SupplierKind, SupplierStatus
+from accounts.models.users import Role, User
+
+__all__ = [
+    "AuditEntry",
+    "BudgetUnit",
+    "Notice",
+    "Region",
+    "RegionLevel",
+    "Role",
+    "Supplier",
+    "SupplierKind",
+    "SupplierStatus",
+    "User",
+]

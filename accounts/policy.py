@@ -1,0 +1,188 @@
+"""Who may do what: the one place access is decided.
+
+Every view declares its audience with ``@public``, ``@signed_in`` or ``@roles(...)``; a ``before_request``
+hook enforces it, so a view that forgets to declare one is refused rather than left open. Object-level rules
+(which unit, supplier or region a user may see) are the functions below, called at the top of each view.
+"""
+
+import logging
+from datetime import UTC, datetime
+
+from flask import abort, current_app, flash, redirect, request, session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, logout_user
+from sqlalchemy import select
+
+from accounts.models import BudgetUnit, Region, Role, Supplier, User
+from accounts.models.orgs import subtree_select
+from shop.extensions import db, login_manager
+
+log = logging.getLogger(__name__)
+
+PUBLIC = "public"
+ALL_ROLES = frozenset(Role)
+
+
+def public(view):
+    """Anyone, signed in or not."""
+    view.allowed_roles = PUBLIC
+    return view
+
+
+def signed_in(view):
+    """Any signed-in user, whatever the role."""
+    view.allowed_roles = ALL_ROLES
+    return view
+
+
+def roles(*allowed: Role):
+    """Signed-in users with one of these roles."""
+
+    def decorate(view):
+        view.allowed_roles = frozenset(allowed)
+        return view
+
+    return decorate
+
+
+def before_activation(view):
+    """Reachable by a user who has not yet set their own password (the activation page, logout)."""
+    view.before_activation = True
+    return view
+
+
+def allowed_roles(endpoint: str):
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "allowed_roles", None)
+
+
+def can_access(endpoint: str) -> bool:
+    """For templates: may the current user open this endpoint at all?"""
+    allowed = allowed_roles(endpoint)
+    if allowed == PUBLIC:
+        return True
+    return allowed is not None and current_user.is_authenticated and current_user.role in allowed
+
+
+def init_app(app) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to open this page.")
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(load_user)
+    app.before_request(enforce_access)
+
+
+def load_user(session_id: str) -> User | None:
+    user_id, _, fingerprint = session_id.partition(".")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.enabled or user.get_id() != session_id:
+        return None
+    return user
+
+
+def enforce_access():
+    endpoint = request.endpoint
+    if endpoint is None or endpoint == "static":
+        return None
+    view = current_app.view_functions[endpoint]
+    allowed = getattr(view, "allowed_roles", None)
+    if allowed is None:
+        log.error("endpoint %s declares no audience; refused", endpoint)
+        abort(403)
+    if current_user.is_authenticated and _idle_expired():
+        logout_user()
+        session.clear()
+        flash(_l("Your session expired after a period of inactivity. Please log in again."), "info")
+        if allowed != PUBLIC:
+            return redirect(url_for("auth.login", next=request.full_path))
+    if (
+        current_user.is_authenticated
+        and current_user.must_change_password
+        and not getattr(view, "before_activation", False)
+    ):
+        return redirect(url_for("auth.activate"))
+    if allowed == PUBLIC:
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if current_user.role not in allowed:
+        abort(403)
+    return None
+
+
+def _idle_expired() -> bool:
+    now = datetime.now(UTC).timestamp()
+    last_seen = session.get("seen")
+    session.permanent = True
+    session["seen"] = int(now)
+    if last_seen is None:
+        return False
+    return now - last_seen > current_app.config["IDLE_TIMEOUT"].total_seconds()
+
+
+# --- object-level rules ------------------------------------------------------------------------------------
+
+
+def region_subtree(region_id: int):
+    """A select of the ids of a region and every region below it."""
+    return subtree_select(Region, region_id)
+
+
+def unit_scope(user: User):
+    """A where-clause restricting ``BudgetUnit`` to the units the user may see, or None for all."""
+    if user.role == Role.operator:
+        return None
+    if user.role == Role.finance:
+        return BudgetUnit.region_id.in_(region_subtree(user.region_id))
+    if user.role == Role.unit_manager:
+        return BudgetUnit.id.in_(subtree_select(BudgetUnit, user.unit_id))
+    if user.role == Role.purchaser:
+        return BudgetUnit.id == user.unit_id
+    return BudgetUnit.id.is_(None)  # suppliers see no unit
+
+
+def can_view_unit(user: User, unit: BudgetUnit) -> bool:
+    scope = unit_scope(user)
+    if scope is None:
+        return True
+    return db.session.scalar(select(BudgetUnit.id).where(BudgetUnit.id == unit.id, scope)) is not None
+
+
+def can_manage_accounts_of(user: User, unit: BudgetUnit) -> bool:
+    """Only a unit's own manager creates, deactivates and resets its purchaser accounts."""
+    return user.role == Role.unit_manager and user.unit_id == unit.id
+
+
+def supplier_scope(user: User):
+    """A where-clause restricting ``Supplier`` to those the user may see, or None for all."""
+    if user.role == Role.operator:
+        return None
+    if user.role == Role.finance:
+        return Supplier.region_id.in_(region_subtree(user.region_id))
+    if user.role == Role.supplier:
+        return Supplier.id == user.supplier_id
+    return Supplier.id.is_(None)
+
+
+def can_view_supplier(user: User, supplier: Supplier) -> bool:
+    scope = supplier_scope(user)
+    if scope is None:
+        return True
+    return db.session.scalar(select(Supplier.id).where(Supplier.id == supplier.id, scope)) is not None
+
+
+def region_scope(user: User):
+    """A where-clause restricting ``Region`` to the user's subtree (finance), or None for all."""
+    if user.role == Role.finance:
+        return Region.id.in_(region_subtree(user.region_id))
+    return None
+
+
+def get_visible_or_404(model, object_id: int, can_view) -> object:
+    """Load an object the user may see, or answer 404 (never reveal that someone else's exists)."""
+    obj = db.session.get(model, object_id)
+    if obj is None or not can_view(current_user, obj):
+        abort(404)
+    return obj

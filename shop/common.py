@@ -1,0 +1,53 @@
+"""Small shared pieces every package uses: time and money column types."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import Numeric
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    """Now, as a naive UTC datetime: the one form stored in every database column."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Money(TypeDecorator):
+    """Yuan with two places: ``Numeric(14, 2)`` in the database, ``Decimal`` in Python, never float."""
+
+    impl = Numeric(14, 2, asdecimal=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, float):
+            raise TypeError("money must be Decimal, not float")
+        return Decimal(value).quantize(Decimal("0.01"))
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return Decimal(value).quantize(Decimal("0.01"))
+
+
+def N_(message: str) -> str:
+    """Mark a message for translation without translating it now (stored or raised as its msgid)."""
+    return message
+
+
+class DomainError(Exception):
+    """A business rule refused the request. ``message`` is an English msgid, ``params`` fill it in.
+
+    Views roll back and show ``error.translated()`` to the user; nothing the rule refused is kept.
+    """
+
+    def __init__(self, message: str, **params):
+        super().__init__(message % params if params else message)
+        self.message = message
+        self.params = params
+
+    def translated(self) -> str:
+        from flask_babel import gettext
+
+        return gettext(self.message, **self.params)

@@ -1,0 +1,85 @@
+"""Configuration: defaults here, overridden from the environment.
+
+``create_app(config)`` layers a mapping over these; production refuses to start without a real secret.
+"""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable configuration."""
+
+
+def _local_secret_key() -> str:
+    """A secret generated once and kept in instance/, so local restarts keep their sessions."""
+    path = INSTANCE / "secret_key"
+    if not path.exists():
+        INSTANCE.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _database_url(url: str) -> str:
+    # SQLAlchemy 2.1 maps postgresql:// to psycopg 3; keep the common postgres:// spelling working too.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    return url
+
+
+def from_environment() -> dict:
+    """The settings read from the process environment (``SHOP_ENV=production`` for production)."""
+    env = os.environ
+    production = env.get("SHOP_ENV", "development") == "production"
+    secret = env.get("SECRET_KEY")
+    if not secret:
+        if production:
+            raise ConfigError("SECRET_KEY must be set when SHOP_ENV=production")
+        secret = _local_secret_key()
+    settings = {
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": _database_url(
+            env.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'shop.sqlite3'}")
+        ),
+        "PRODUCTION": production,
+        "SESSION_COOKIE_SECURE": production,
+    }
+    for key in ("MAIL_SERVER", "MAIL_SENDER"):
+        if env.get(key):
+            settings[key] = env[key]
+    if env.get("MAIL_PORT"):
+        settings["MAIL_PORT"] = int(env["MAIL_PORT"])
+    return settings
+
+
+DEFAULTS = {
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # Interface: Chinese first, English on request.
+    "LANGUAGES": ("zh", "en"),
+    "BABEL_DEFAULT_LOCALE": "zh",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+    "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "translations"),
+    # Sessions: signed cookies, so any process serves any request.
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "IDLE_TIMEOUT": timedelta(minutes=30),
+    "PERMANENT_SESSION_LIFETIME": timedelta(minutes=30),
+    # Login protection (GB/T 22239-2019 level 3).
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_LOCK_DURATION": timedelta(minutes=15),
+    "PASSWORD_HASH_METHOD": "scrypt",
+    # Uploads (CSV / XLSX imports).
+    "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
+    "IMPORT_MAX_ROWS": 5000,
+    "PAGE_SIZE": 50,
+    # Mail: notices are also mailed when MAIL_SERVER is set.
+    "MAIL_SERVER": None,
+    "MAIL_PORT": 25,
+    "MAIL_SENDER": "noreply@localhost",
+}

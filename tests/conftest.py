@@ -1,0 +1,248 @@
+"""Shared fixtures: one schema per test session (built by the real migrations), rolled back per test.
+
+Set TEST_DATABASE_URL to run on PostgreSQL (``scripts/with-postgres.sh`` does); otherwise a SQLite file in a
+temporary folder is used.
+"""
+
+import contextlib
+import itertools
+import os
+
+import pytest
+from flask import g, request_started
+from flask_migrate import upgrade
+from sqlalchemy import event
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+from accounts.models import (
+    BudgetUnit,
+    Region,
+    RegionLevel,
+    Role,
+    Supplier,
+    SupplierKind,
+    SupplierStatus,
+    User,
+)
+from accounts.validators import credit_code_check_char
+from shop.app import create_app
+from shop.common import utcnow
+from shop.extensions import db
+
+#: The password every factory-made account has (meets the password policy).
+PASSWORD = "Test-pass-123"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "test-secret",
+            "WTF_CSRF_ENABLED": False,
+            # Fast hashes: the policy under test is ours, not the hash function's cost.
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            "SERVER_NAME": "localhost",
+        }
+    )
+    with app.app_context():
+        upgrade()
+    # Tests hold one app context across several requests; give each request a fresh ``g`` as in production
+    # (Flask-Login and Flask-Babel cache the user and the locale there).
+    request_started.connect(lambda sender, **extra: g.__dict__.clear(), app, weak=False)
+    return app
+
+
+@pytest.fixture(autouse=True)
+def _transaction(app):
+    """Each test runs inside a transaction that is rolled back; commits in views become savepoints."""
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        db.session = scoped_session(
+            sessionmaker(
+                # A plain Session: Flask-SQLAlchemy's would pick the engine over this connection.
+                class_=Session,
+                bind=connection,
+                join_transaction_mode="create_savepoint",
+                expire_on_commit=True,
+            )
+        )
+        try:
+            yield
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def csrf_enabled(app):
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+_serial = itertools.count(1)
+
+
+def valid_credit_code(prefix: str = "12141100") -> str:
+    """A fresh unified social credit code with a correct check digit."""
+    body = f"{prefix}{next(_serial):09d}"[:17]
+    return body + credit_code_check_char(body)
+
+
+@pytest.fixture
+def make_region():
+    def make(code=None, name=None, level=RegionLevel.county, parent=None, poverty=False):
+        code = code or f"9{next(_serial):05d}"
+        region = Region(
+            code=code, name=name or f"区域{code}", level=level, parent=parent, is_poverty_county=poverty
+        )
+        db.session.add(region)
+        db.session.flush()
+        return region
+
+    return make
+
+
+@pytest.fixture
+def city(make_region):
+    """A small region tree: a province, a city, two poverty counties and one other county."""
+    province = make_region("140000", "山西省", RegionLevel.province)
+    city = make_region("141100", "吕梁市", RegionLevel.city, province)
+    make_region("141123", "兴县", RegionLevel.county, city, poverty=True)
+    make_region("141124", "临县", RegionLevel.county, city, poverty=True)
+    make_region("141102", "离石区", RegionLevel.county, city)
+    return city
+
+
+def region(code: str) -> Region:
+    return db.session.query(Region).filter_by(code=code).one()
+
+
+@pytest.fixture
+def make_unit(city):
+    def make(name=None, region_code="141100", parent=None):
+        number = next(_serial)
+        unit = BudgetUnit(
+            code=f"U{number:06d}",
+            name=name or f"预算单位{number}",
+            credit_code=valid_credit_code(),
+            region=region(region_code),
+            parent=parent,
+        )
+        db.session.add(unit)
+        db.session.flush()
+        return unit
+
+    return make
+
+
+@pytest.fixture
+def make_supplier(city):
+    def make(name=None, region_code="141123", status=SupplierStatus.admitted):
+        number = next(_serial)
+        supplier = Supplier(
+            name=name or f"供应商{number}",
+            kind=SupplierKind.coop,
+            credit_code=valid_credit_code("93141123"),
+            region=region(region_code),
+            contact_name="张三",
+            contact_phone="13800138000",
+            bank_name="中国农业银行兴县支行",
+            bank_account="6228480000000000000",
+            households=12,
+            status=status,
+        )
+        db.session.add(supplier)
+        db.session.flush()
+        return supplier
+
+    return make
+
+
+@pytest.fixture
+def make_user(app):
+    from werkzeug.security import generate_password_hash
+
+    password_hash = generate_password_hash(PASSWORD, method=app.config["PASSWORD_HASH_METHOD"])
+
+    def make(
+        role=Role.purchaser, username=None, unit=None, supplier=None, region=None, activated=True, **extra
+    ):
+        user = User(
+            username=username or f"user{next(_serial)}",
+            name=extra.pop("name", "测试用户"),
+            role=role,
+            unit=unit,
+            supplier=supplier,
+            region=region,
+            password_hash=password_hash,
+            must_change_password=not activated,
+            activated_at=utcnow() if activated else None,
+            **extra,
+        )
+        db.session.add(user)
+        db.session.flush()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def users(make_user, make_unit, make_supplier):
+    """One activated user of every role, in the small city."""
+    unit = make_unit("吕梁市教育局")
+    return {
+        Role.purchaser: make_user(Role.purchaser, "buyer", unit=unit),
+        Role.unit_manager: make_user(Role.unit_manager, "manager", unit=unit),
+        Role.supplier: make_user(Role.supplier, "seller", supplier=make_supplier()),
+        Role.finance: make_user(Role.finance, "finance", region=region("141100")),
+        Role.operator: make_user(Role.operator, "operator"),
+    }
+
+
+def login(client, user_or_username, password=PASSWORD):
+    username = getattr(user_or_username, "username", user_or_username)
+    return client.post("/login", data={"username": username, "password": password})
+
+
+@pytest.fixture
+def login_as(client):
+    def log_in(user):
+        response = login(client, user)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return log_in
+
+
+@pytest.fixture
+def count_queries(app):
+    """``with count_queries() as queries: …`` then ``len(queries)``: the SQL statements run inside."""
+
+    @contextlib.contextmanager
+    def counting():
+        statements = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+                statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+
+    return counting
