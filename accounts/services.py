@@ -24,7 +24,13 @@ class LoginRefused(AccountError):
 
 
 def hash_password(password: str) -> str:
+    """Hash a password the owner chose (slow on purpose: people choose guessable ones)."""
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def hash_initial_password(password: str) -> str:
+    """Hash a generated initial password: ~65 random bits need no slow hash, so bulk imports stay quick."""
+    return generate_password_hash(password, method=current_app.config["INITIAL_PASSWORD_HASH_METHOD"])
 
 
 def check_password_policy(password: str, username: str = "") -> None:
@@ -89,7 +95,7 @@ def create_user(
         region=region,
         phone=phone or None,
         email=email or None,
-        password_hash=hash_password(initial or password),
+        password_hash=hash_initial_password(initial) if password is None else hash_password(password),
         must_change_password=password is None,
         activated_at=None if password is None else now,
     )
@@ -164,7 +170,7 @@ def set_own_password(user: User, new_password: str, current_password: str | None
 def reset_password(actor: User, user: User) -> str:
     """Give the account a new initial password (returned, shown once); the owner must change it."""
     initial = generate_initial_password()
-    user.password_hash = hash_password(initial)
+    user.password_hash = hash_initial_password(initial)
     user.must_change_password = True
     user.failed_logins = 0
     user.locked_until = None

@@ -44,6 +44,7 @@ def app(tmp_path_factory):
             "WTF_CSRF_ENABLED": False,
             # Fast hashes: the policy under test is ours, not the hash function's cost.
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            "INITIAL_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
             "SERVER_NAME": "localhost",
         }
     )
