@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
-from accounts.models import BudgetUnit, Region, Role, Supplier, User
+from accounts.models import AuditEntry, BudgetUnit, Region, Role, Supplier, User
 from accounts.models.orgs import subtree_select
 from shop.extensions import db, login_manager
 
@@ -186,3 +186,64 @@ def get_visible_or_404(model, object_id: int, can_view) -> object:
     if obj is None or not can_view(current_user, obj):
         abort(404)
     return obj
+
+
+# --- suppliers (accounts/suppliers.py holds the admission-step table) ---------------------------------------
+
+
+def sees_full_bank_account(user: User, supplier: Supplier) -> bool:
+    """The operator (who checks it against the licence) and the supplier itself; others see it masked."""
+    return user.role == Role.operator or (user.role == Role.supplier and user.supplier_id == supplier.id)
+
+
+# --- purchaser accounts (accounts/people.py) ----------------------------------------------------------------
+
+
+def can_manage_purchaser(user: User, account: User) -> bool:
+    """A unit manager manages its own unit's purchaser accounts: not other managers, not subunits'."""
+    return (
+        account.role == Role.purchaser
+        and account.unit is not None
+        and can_manage_accounts_of(user, account.unit)
+    )
+
+
+# --- the audit log (accounts/views/audit.py) ----------------------------------------------------------------
+
+
+def audit_scope(user: User):
+    """A where-clause restricting ``AuditEntry`` to what the user may read, or None for all (operator).
+
+    Finance reads the entries of its region's subtree: those whose actor belongs there (through the
+    actor's unit, supplier or finance region) and those about a budget unit, supplier or account there.
+    Subqueries only, so the database filters, whatever the size of the log. Other roles read nothing.
+    """
+    if user.role == Role.operator:
+        return None
+    if user.role != Role.finance:
+        return AuditEntry.id.is_(None)
+    regions = region_subtree(user.region_id)  # one CTE, reused below (a second one would clash by name)
+    units = select(BudgetUnit.id).where(BudgetUnit.region_id.in_(regions))
+    suppliers = select(Supplier.id).where(Supplier.region_id.in_(regions))
+    accounts = select(User.id).where(
+        or_(User.unit_id.in_(units), User.supplier_id.in_(suppliers), User.region_id.in_(regions))
+    )
+    return or_(
+        AuditEntry.actor_id.in_(accounts),
+        and_(AuditEntry.object_type == BudgetUnit.__tablename__, AuditEntry.object_id.in_(units)),
+        and_(AuditEntry.object_type == Supplier.__tablename__, AuditEntry.object_id.in_(suppliers)),
+        and_(AuditEntry.object_type == User.__tablename__, AuditEntry.object_id.in_(accounts)),
+    )
+
+
+# --- regions and budget units (accounts/units/) -------------------------------------------------------------
+
+
+def can_manage_regions(user: User) -> bool:
+    """Only the platform operator adds regions and marks poverty counties."""
+    return user.role == Role.operator
+
+
+def can_register_units(user: User) -> bool:
+    """The operator anywhere, a finance bureau within its region's subtree (``region_scope``)."""
+    return user.role in (Role.operator, Role.finance)

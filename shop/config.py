@@ -74,7 +74,7 @@ DEFAULTS = {
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCK_DURATION": timedelta(minutes=15),
     "PASSWORD_HASH_METHOD": "scrypt",
-    "INITIAL_PASSWORD_HASH_METHOD": "pbkdf2:sha256:20000",
+    "INITIAL_PASSWORD_HASH_METHOD": "pbkdf2:sha256:2000",
     # Uploads (CSV / XLSX imports).
     "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
     "IMPORT_MAX_ROWS": 5000,

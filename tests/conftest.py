@@ -50,10 +50,17 @@ def app(tmp_path_factory):
     )
     with app.app_context():
         upgrade()
-    # Tests hold one app context across several requests; give each request a fresh ``g`` as in production
-    # (Flask-Login and Flask-Babel cache the user and the locale there).
-    request_started.connect(lambda sender, **extra: g.__dict__.clear(), app, weak=False)
+    request_started.connect(_like_a_fresh_request, app, weak=False)
     return app
+
+
+def _like_a_fresh_request(sender, **extra):
+    """Tests hold one app context and one session across several requests; make each request start as it
+    would in production: an empty ``g`` (Flask-Login and Flask-Babel cache the user and locale there) and
+    nothing loaded in the session (so query counts do not depend on what the test touched before)."""
+    g.__dict__.clear()
+    db.session.flush()
+    db.session.expire_all()
 
 
 @pytest.fixture(autouse=True)
@@ -110,7 +117,7 @@ def make_region():
             code=code, name=name or f"区域{code}", level=level, parent=parent, is_poverty_county=poverty
         )
         db.session.add(region)
-        db.session.flush()
+        db.session.commit()  # into the test's transaction: a view's rollback keeps it
         return region
 
     return make
@@ -143,7 +150,7 @@ def make_unit(city):
             parent=parent,
         )
         db.session.add(unit)
-        db.session.flush()
+        db.session.commit()
         return unit
 
     return make
@@ -166,7 +173,7 @@ def make_supplier(city):
             status=status,
         )
         db.session.add(supplier)
-        db.session.flush()
+        db.session.commit()
         return supplier
 
     return make
@@ -194,7 +201,7 @@ def make_user(app):
             **extra,
         )
         db.session.add(user)
-        db.session.flush()
+        db.session.commit()
         return user
 
     return make
