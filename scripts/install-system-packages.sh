@@ -6,6 +6,7 @@ packages=(
   fonts-noto-cjk    # Chinese text in PDFs and screenshots
   libharfbuzz-subset0
   poppler-utils     # pdftotext, to read PDFs back in tests
+  chromium          # browser tests (Playwright drives Debian's Chromium; it never downloads one)
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -74,8 +74,13 @@ class BudgetUnit(db.Model):
         return subtree_select(BudgetUnit, self.id)
 
 
-def subtree_select(model, root_id: int):
-    """``SELECT id`` of ``root_id`` and all its descendants through ``model.parent_id``."""
-    tree = select(model.id).where(model.id == root_id).cte(f"{model.__tablename__}_tree", recursive=True)
+def subtree_select(model, root_id: int, name: str | None = None):
+    """``SELECT id`` of ``root_id`` and all its descendants through ``model.parent_id``.
+
+    One statement cannot hold two different CTEs of one name: give a second subtree its own ``name``.
+    """
+    tree = (
+        select(model.id).where(model.id == root_id).cte(name or f"{model.__tablename__}_tree", recursive=True)
+    )
     tree = tree.union_all(select(model.id).where(model.parent_id == tree.c.id))
     return select(tree.c.id)

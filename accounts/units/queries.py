@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased, joinedload
 
 from accounts import policy
 from accounts.models import BudgetUnit, Region, RegionLevel, Role, User
+from accounts.models.orgs import subtree_select
 from shop.extensions import db
 
 
@@ -53,11 +54,9 @@ def _supervising():
 
 
 def _subtree(model, root_id: int):
-    """``root_id`` and everything below it, as a CTE named apart from the scopes' (``policy.unit_scope`` and
-    ``region_scope`` use ``subtree_select`` too, and one statement cannot hold two CTEs of one name)."""
-    tree = select(model.id).where(model.id == root_id).cte(f"chosen_{model.__tablename__}", recursive=True)
-    tree = tree.union_all(select(model.id).where(model.parent_id == tree.c.id))
-    return select(tree.c.id)
+    """``root_id`` and everything below it, named apart from the scopes' subtrees (``policy.unit_scope`` and
+    ``region_scope``) so that both can sit in one statement."""
+    return subtree_select(model, root_id, name=f"chosen_{model.__tablename__}")
 
 
 def unit_page(

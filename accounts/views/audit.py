@@ -55,6 +55,7 @@ ACTION_LABELS = {
     "region.create": _l("Region created"),
     "region.poverty_flag": _l("Poverty county flag changed"),
     "audit.export": _l("Audit log exported"),
+    "demo.load": _l("Demo city loaded"),
 }
 
 #: Names of the object types (table names) the log refers to.

@@ -1,0 +1,77 @@
+"""Browser tests: Playwright drives Debian's Chromium against the app served from a thread.
+
+The server has a database of its own (a SQLite file, or a second database in the test PostgreSQL cluster)
+with the demo city loaded, so pages show what a newcomer sees after ``make run``.
+"""
+
+import threading
+
+import psycopg
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
+
+from accounts.demo.load import load_demo
+from shop.app import create_app
+from shop.extensions import db
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/e2e/" in str(item.path):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
+
+
+def _e2e_database_url(tmp_path_factory) -> str:
+    import os
+
+    test_url = os.environ.get("TEST_DATABASE_URL")
+    if not test_url:
+        return f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.sqlite3'}"
+    url = make_url(test_url)
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute("DROP DATABASE IF EXISTS app_e2e")
+        connection.execute("CREATE DATABASE app_e2e")
+    return url.set(database="app_e2e").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """The base URL of the app, served on a free loopback port, with the demo city loaded."""
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": _e2e_database_url(tmp_path_factory),
+            "SECRET_KEY": "e2e-secret",
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
+    with app.app_context():
+        upgrade()
+        load_demo()
+        db.session.commit()
+        db.session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    with app.app_context():
+        db.engine.dispose()
