@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, event
+from sqlalchemy import JSON, ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.common import utcnow
@@ -13,6 +13,8 @@ class AuditEntry(db.Model):
     """One state change or administrative act. Rows are never updated or deleted (triggers refuse it)."""
 
     __tablename__ = "audit_entry"
+    #: The history of one object (a supplier's admission, an account) is read by object.
+    __table_args__ = (Index("ix_audit_entry_object", "object_type", "object_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
