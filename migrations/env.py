@@ -68,6 +68,15 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def render_item(type_, obj, autogen_context):
+    """Write the Money column type as the plain Numeric(14, 2) it stores, so migrations import nothing."""
+    from shop.common import Money
+
+    if type_ == "type" and isinstance(obj, Money):
+        return "sa.Numeric(precision=14, scale=2)"
+    return False
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -93,7 +102,9 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        context.configure(
+            connection=connection, target_metadata=get_metadata(), render_item=render_item, **conf_args
+        )
 
         with context.begin_transaction():
             context.run_migrations()

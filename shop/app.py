@@ -56,7 +56,13 @@ def register_extensions(app: Flask) -> None:
         if db.engine.dialect.name == "sqlite":
             _configure_sqlite(db.engine)
 
-    import accounts.models  # noqa: F401  (register the models with the metadata)
+    # Register every model with the metadata (migrations and relationships need them all).
+    import accounts.models  # noqa: F401
+    import shop.aftersales.models  # noqa: F401
+    import shop.cart.models  # noqa: F401
+    import shop.catalogue.models  # noqa: F401
+    import shop.counters  # noqa: F401
+    import shop.orders.models  # noqa: F401
 
 
 def _configure_sqlite(engine: Engine) -> None:
