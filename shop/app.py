@@ -58,10 +58,10 @@ def register_extensions(app: Flask) -> None:
 
     # Register every model with the metadata (migrations and relationships need them all).
     import accounts.models  # noqa: F401
-    import shop.aftersales.models  # noqa: F401
-    import shop.cart.models  # noqa: F401
-    import shop.catalogue.models  # noqa: F401
-    import shop.counters  # noqa: F401
+    import shop.aftersales.models
+    import shop.cart.models
+    import shop.catalogue.models
+    import shop.counters
     import shop.orders.models  # noqa: F401
 
 

@@ -22,7 +22,9 @@ class Counter(db.Model):
 
 def next_value(key: str) -> int:
     """The next value of counter ``key`` (1 for a new counter), reserved for the current transaction."""
-    statement = update(Counter).where(Counter.key == key).values(value=Counter.value + 1).returning(Counter.value)
+    statement = (
+        update(Counter).where(Counter.key == key).values(value=Counter.value + 1).returning(Counter.value)
+    )
     value = db.session.execute(statement).scalar()
     if value is not None:
         return value
