@@ -260,3 +260,89 @@ def count_queries(app):
             event.remove(db.engine, "before_cursor_execute", record)
 
     return counting
+
+
+# --- marketplace factories ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_category():
+    from shop.catalogue.models import Category
+
+    def make(name=None, position=0):
+        category = Category(name=name or f"类目{next(_serial)}", position=position)
+        db.session.add(category)
+        db.session.commit()
+        return category
+
+    return make
+
+
+@pytest.fixture
+def make_product(make_category, make_supplier):
+    """A product (listed by default) of a supplier (a new admitted one unless given)."""
+    from decimal import Decimal
+
+    from shop.catalogue.models import Product, ProductStatus
+
+    def make(supplier=None, name=None, price="10.00", stock=100, status=ProductStatus.listed, **extra):
+        supplier = supplier or make_supplier()
+        product = Product(
+            supplier=supplier,
+            category=extra.pop("category", None) or make_category(),
+            name=name or f"商品{next(_serial)}",
+            spec=extra.pop("spec", "5kg/袋"),
+            unit=extra.pop("unit", "袋"),
+            price=Decimal(price),
+            stock=stock,
+            origin_region=extra.pop("origin_region", None) or supplier.region,
+            status=status,
+            listed_at=utcnow() if status == ProductStatus.listed else None,
+            **extra,
+        )
+        db.session.add(product)
+        db.session.commit()
+        return product
+
+    return make
+
+
+@pytest.fixture
+def make_order(users):
+    """An order of the demo purchaser's unit for ``{product: quantity}``, placed directly (not through the
+    checkout service), in any status."""
+    from shop.orders.models import Order, OrderLine, OrderStatus, PaymentStatus
+
+    def make(lines: dict, purchaser=None, status=OrderStatus.placed, payment_status=PaymentStatus.unpaid):
+        purchaser = purchaser or users[Role.purchaser]
+        products = list(lines)
+        order = Order(
+            number=f"T{next(_serial):010d}",
+            unit_id=purchaser.unit_id,
+            purchaser=purchaser,
+            supplier_id=products[0].supplier_id,
+            status=status,
+            payment_status=payment_status,
+            total=sum(product.price * quantity for product, quantity in lines.items()),
+            delivery_address="吕梁市离石区滨河北路1号",
+            delivery_contact="王师傅",
+            delivery_phone="13800138000",
+            checkout_token=f"token-{next(_serial)}",
+            lines=[
+                OrderLine(
+                    product=product,
+                    product_name=product.name,
+                    spec=product.spec,
+                    unit=product.unit,
+                    unit_price=product.price,
+                    quantity=quantity,
+                    amount=product.price * quantity,
+                )
+                for product, quantity in lines.items()
+            ],
+        )
+        db.session.add(order)
+        db.session.commit()
+        return order
+
+    return make
