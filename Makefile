@@ -5,7 +5,7 @@ FLASK := FLASK_APP=shop.app:create_app $(VENV)/bin/flask
 PO := $(wildcard translations/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: run test serve setup system lint format messages
+.PHONY: run test serve setup system lint format messages bench-catalogue
 
 ## Set up what is missing, prepare the SQLite database with the demo city, serve on http://127.0.0.1:5000
 run: setup
@@ -43,3 +43,8 @@ format: $(VENV)/.installed
 messages: $(VENV)/.installed
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k N_ -o translations/messages.pot --no-location --sort-output .
 	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+
+## Benchmark the catalogue, a Chinese search and a checkout on 100,000 products (throwaway PostgreSQL, gunicorn,
+## wrk on loopback; about a minute); see bench/README.md
+bench-catalogue: setup
+	$(VENV)/bin/python bench/catalogue.py

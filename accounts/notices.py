@@ -11,7 +11,7 @@ import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 from flask_babel import force_locale, gettext
 from flask_login import current_user
 from sqlalchemy import event, func, select
@@ -79,9 +79,11 @@ def _mail_for(user: User, message: str, params: dict, link: str | None) -> Email
     with force_locale(user.locale or "zh"):
         text = gettext(message, **params)
         subject = gettext("Poverty-relief procurement platform: %(text)s", text=text[:60])
-    if link and link.startswith("/") and has_request_context():
-        # A path alone is not clickable in a mail client.
-        link = request.url_root.rstrip("/") + link
+    if link and link.startswith("/"):
+        # A path alone is not clickable in a mail client. The address is the configured one, never the
+        # request's: its Host header is the client's to choose, and a forged one would plant a link to
+        # another site in the platform's own mail.
+        link = current_app.config["PUBLIC_URL"].rstrip("/") + link
     mail = EmailMessage()
     mail["From"] = current_app.config["MAIL_SENDER"]
     mail["To"] = user.email

@@ -7,18 +7,19 @@ they are never stored in clear, logged or written to the audit log.
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import case, func, select
 
-from accounts import audit, policy, services
-from accounts.imports import ImportRefused, RowError, Sheet
+from accounts import audit, imports, policy, services
+from accounts.account_rules import account_problems, normalise_account
+from accounts.imports import ImportRefused, RowError, Sheet, template_workbook
+from accounts.labels import AccountStatus
 from accounts.models import BudgetUnit, Role, User
 from accounts.services import AccountError
-from accounts.validators import is_valid_phone, is_valid_username
-from shop.common import N_, DomainError, utcnow
+from accounts.validators import is_valid_username
+from shop.common import N_, utcnow
 from shop.extensions import db
 
 #: The columns of an import sheet and the headers accepted for each (the template uses the Chinese ones).
@@ -29,16 +30,8 @@ PURCHASER_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 #: The headers of the downloadable template, in column order.
 TEMPLATE_HEADERS = ("姓名", "用户名", "手机号")
-
-NAME_MAX_LENGTH = 64  # User.name is String(64)
 #: Usernames looked up in the database per query (keeps the IN list well under every driver's limit).
 LOOKUP_CHUNK = 500
-
-# The statuses a manager filters by; derived from ``enabled`` and ``activated_at``, not stored.
-NOT_ACTIVATED = "not_activated"
-ACTIVE = "active"
-DEACTIVATED = "deactivated"
-STATUSES = (NOT_ACTIVATED, ACTIVE, DEACTIVATED)
 
 
 class PurchaserRefused(AccountError):
@@ -49,13 +42,12 @@ class PurchaserRefused(AccountError):
         self.field = field
 
 
-class ImportInvalid(DomainError):
+class ImportInvalid(imports.ImportInvalid):
     """Some rows of an import sheet are invalid; ``errors`` lists every problem, and nothing was written."""
 
     def __init__(self, errors: list[RowError]):
         rows = len({error.row for error in errors})
-        super().__init__(N_("%(rows)d rows have errors; no account was created."), rows=rows)
-        self.errors = errors
+        super().__init__(N_("%(rows)d rows have errors; no account was created."), errors, rows=rows)
 
 
 class Opened(NamedTuple):
@@ -66,45 +58,7 @@ class Opened(NamedTuple):
     initial_password: str
 
 
-@dataclass(frozen=True)
-class Problem:
-    field: str
-    message: str
-    params: dict
-
-
-# --- rules shared by the form and the import ---------------------------------------------------------------
-
-
-def normalise(name: str | None, username: str | None, phone: str | None) -> tuple[str, str, str]:
-    """Strip the values; phones lose the spaces people type into them (138 0013 8000)."""
-    return (name or "").strip(), (username or "").strip(), "".join((phone or "").split())
-
-
-def purchaser_problems(name: str, username: str, phone: str) -> list[Problem]:
-    """What is wrong with one account's (normalised) data, without asking the database; empty if nothing."""
-    problems = []
-    if not name:
-        problems.append(Problem("name", N_("The name is required."), {}))
-    elif len(name) > NAME_MAX_LENGTH:
-        problems.append(
-            Problem("name", N_("The name is longer than %(max)d characters."), {"max": NAME_MAX_LENGTH})
-        )
-    if not username:
-        problems.append(Problem("username", N_("The username is required."), {}))
-    elif not is_valid_username(username):
-        problems.append(
-            Problem(
-                "username",
-                N_("The username %(username)s must be 3 to 64 letters, digits, dots, dashes or underscores."),
-                {"username": username},
-            )
-        )
-    if not phone:
-        problems.append(Problem("phone", N_("The phone number is required."), {}))
-    elif not is_valid_phone(phone):
-        problems.append(Problem("phone", N_("The phone number %(phone)s is not valid."), {"phone": phone}))
-    return problems
+# --- one account -------------------------------------------------------------------------------------------
 
 
 def _require_manager(manager: User) -> BudgetUnit:
@@ -118,9 +72,6 @@ def _require_own_purchaser(manager: User, account: User) -> None:
         raise AccountError(N_("You may only manage the purchaser accounts of your own unit."))
 
 
-# --- one account -------------------------------------------------------------------------------------------
-
-
 def create_purchaser(manager: User, name: str, username: str, phone: str) -> tuple[User, str]:
     """Open an inactive purchaser account in the manager's unit; returns it and its initial password.
 
@@ -129,8 +80,8 @@ def create_purchaser(manager: User, name: str, username: str, phone: str) -> tup
     not a unit manager.
     """
     unit = _require_manager(manager)
-    name, username, phone = normalise(name, username, phone)
-    for problem in purchaser_problems(name, username, phone):
+    name, username, phone = normalise_account(name, username, phone)
+    for problem in account_problems(name, username, phone):
         raise PurchaserRefused(problem.field, problem.message, **problem.params)
     if services.username_taken(username):
         raise PurchaserRefused(
@@ -176,8 +127,8 @@ def validate_purchaser_sheet(sheet: Sheet) -> list[RowError]:
     first_row_of: dict[str, int] = {}
     usernames_to_check: dict[str, list[tuple[int, str]]] = {}
     for number, values in sheet.rows:
-        name, username, phone = normalise(values["name"], values["username"], values["phone"])
-        for problem in purchaser_problems(name, username, phone):
+        name, username, phone = normalise_account(values["name"], values["username"], values["phone"])
+        for problem in account_problems(name, username, phone):
             errors.append(RowError(number, sheet.headers[problem.field], problem.message, problem.params))
         if not is_valid_username(username):
             continue
@@ -224,7 +175,7 @@ def import_purchasers(manager: User, sheet: Sheet) -> list[Opened]:
         raise ImportInvalid(errors)
     opened = []
     for _number, values in sheet.rows:
-        name, username, phone = normalise(values["name"], values["username"], values["phone"])
+        name, username, phone = normalise_account(values["name"], values["username"], values["phone"])
         _user, initial = services.create_user(
             manager, username=username, name=name, role=Role.purchaser, unit=unit, phone=phone
         )
@@ -234,24 +185,24 @@ def import_purchasers(manager: User, sheet: Sheet) -> list[Opened]:
     return opened
 
 
+def import_template() -> bytes:
+    """An empty workbook with the columns an import expects (cells formatted as text, so Excel keeps
+    usernames of digits and phone numbers as typed)."""
+    return template_workbook("采购人账号", TEMPLATE_HEADERS, widths=(16, 24, 18))
+
+
 # --- reading -----------------------------------------------------------------------------------------------
-
-
-def account_status(user: User) -> str:
-    if not user.enabled:
-        return DEACTIVATED
-    return ACTIVE if user.activated_at is not None else NOT_ACTIVATED
 
 
 def is_locked(user: User, now: datetime | None = None) -> bool:
     return user.locked_until is not None and user.locked_until > (now or utcnow())
 
 
-def status_condition(status: str):
-    """A where-clause selecting accounts in one of ``STATUSES``."""
-    if status == DEACTIVATED:
+def status_condition(status: AccountStatus):
+    """A where-clause selecting the accounts in ``status`` (the SQL form of ``labels.account_status``)."""
+    if status == AccountStatus.deactivated:
         return User.enabled.is_(False)
-    if status == ACTIVE:
+    if status == AccountStatus.active:
         return User.enabled.is_(True) & User.activated_at.is_not(None)
     return User.enabled.is_(True) & User.activated_at.is_(None)
 
@@ -281,7 +232,11 @@ def account_counts(unit_id: int) -> AccountCounts:
 
 def not_yet_activated(unit_id: int, limit: int = 5) -> tuple[int, list[User]]:
     """How many of the unit's enabled purchaser accounts still wait for their owner, and the oldest few."""
-    condition = (User.role == Role.purchaser) & (User.unit_id == unit_id) & status_condition(NOT_ACTIVATED)
+    condition = (
+        (User.role == Role.purchaser)
+        & (User.unit_id == unit_id)
+        & status_condition(AccountStatus.not_activated)
+    )
     count = db.session.scalar(select(func.count(User.id)).where(condition))
     first = (
         db.session.scalars(select(User).where(condition).order_by(User.id).limit(limit)).all()

@@ -7,6 +7,7 @@ hook enforces it, so a view that forgets to declare one is refused rather than l
 
 import logging
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
@@ -96,7 +97,7 @@ def enforce_access():
         session.clear()
         flash(_l("Your session expired after a period of inactivity. Please log in again."), "info")
         if allowed != PUBLIC:
-            return redirect(url_for("auth.login", next=request.full_path))
+            return redirect(url_for("auth.login", next=_return_path()))
     if (
         current_user.is_authenticated
         and current_user.must_change_password
@@ -106,10 +107,35 @@ def enforce_access():
     if allowed == PUBLIC:
         return None
     if not current_user.is_authenticated:
+        if request.method not in ("GET", "HEAD"):
+            flash(login_manager.login_message, login_manager.login_message_category)
+            return redirect(url_for("auth.login", next=_return_path()))
         return login_manager.unauthorized()
     if current_user.role not in allowed:
         abort(403)
     return None
+
+
+def _return_path() -> str | None:
+    """Where to go back to after logging in: this page for a GET. A form's URL may answer only POST (going
+    there after login would be a 405), so for a POST it is the same-site page the form was on, if known."""
+    if request.method in ("GET", "HEAD"):
+        return request.full_path
+    return same_site_path(request.referrer)
+
+
+def same_site_path(url: str | None) -> str | None:
+    """The path and query of ``url`` if it points into this site, else None: the only kind of address the
+    platform sends a browser back to (after a login, after a refused form), never another host."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("", "http", "https") or (parts.netloc and parts.netloc != request.host):
+        return None
+    # "//host" and "/\host" are other hosts to a browser.
+    if not parts.path.startswith("/") or parts.path.startswith("//") or "\\" in parts.path:
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def _idle_expired() -> bool:
@@ -196,6 +222,12 @@ def sees_full_bank_account(user: User, supplier: Supplier) -> bool:
     return user.role == Role.operator or (user.role == Role.supplier and user.supplier_id == supplier.id)
 
 
+def sees_reviewer_names(user: User) -> bool:
+    """In a supplier's admission history, reviewers (finance, operator) read who took each step; the
+    supplier reads only the role that acted, never the names of the officials who decided."""
+    return user.role != Role.supplier
+
+
 # --- purchaser accounts (accounts/people.py) ----------------------------------------------------------------
 
 
@@ -223,17 +255,33 @@ def audit_scope(user: User):
     if user.role != Role.finance:
         return AuditEntry.id.is_(None)
     regions = region_subtree(user.region_id)  # one CTE, reused below (a second one would clash by name)
-    units = select(BudgetUnit.id).where(BudgetUnit.region_id.in_(regions))
-    suppliers = select(Supplier.id).where(Supplier.region_id.in_(regions))
-    accounts = select(User.id).where(
-        or_(User.unit_id.in_(units), User.supplier_id.in_(suppliers), User.region_id.in_(regions))
-    )
+    units, suppliers, in_regions = _organisations_in(regions)
+    accounts = select(User.id).where(in_regions)
     return or_(
         AuditEntry.actor_id.in_(accounts),
         and_(AuditEntry.object_type == BudgetUnit.__tablename__, AuditEntry.object_id.in_(units)),
         and_(AuditEntry.object_type == Supplier.__tablename__, AuditEntry.object_id.in_(suppliers)),
         and_(AuditEntry.object_type == User.__tablename__, AuditEntry.object_id.in_(accounts)),
     )
+
+
+def account_scope(user: User):
+    """A where-clause restricting ``User`` to the accounts the audit log may name to ``user``, or None for
+    all (operator): finance, the accounts of its region's subtree; other roles, none."""
+    if user.role == Role.operator:
+        return None
+    if user.role != Role.finance:
+        return User.id.is_(None)
+    return _organisations_in(region_subtree(user.region_id))[2]
+
+
+def _organisations_in(regions):
+    """Selects of the budget units and suppliers at ``regions`` (a select of region ids), and a condition on
+    ``User``: an account of one of them or of a finance bureau there."""
+    units = select(BudgetUnit.id).where(BudgetUnit.region_id.in_(regions))
+    suppliers = select(Supplier.id).where(Supplier.region_id.in_(regions))
+    accounts = or_(User.unit_id.in_(units), User.supplier_id.in_(suppliers), User.region_id.in_(regions))
+    return units, suppliers, accounts
 
 
 # --- regions and budget units (accounts/units/) -------------------------------------------------------------
@@ -247,3 +295,53 @@ def can_manage_regions(user: User) -> bool:
 def can_register_units(user: User) -> bool:
     """The operator anywhere, a finance bureau within its region's subtree (``region_scope``)."""
     return user.role in (Role.operator, Role.finance)
+
+
+# --- account administration (accounts/views/admin.py) -------------------------------------------------------
+
+#: The accounts a finance bureau administers, when their unit or supplier is in its region's subtree.
+FINANCE_ADMINISTERS = (Role.unit_manager, Role.purchaser, Role.supplier)
+
+
+def administered_account_scope(user: User):
+    """A where-clause restricting ``User`` to the accounts the administration page lists to ``user``, or
+    None for all (operator). Finance: the unit managers and purchasers of the budget units in its region's
+    subtree and the supplier accounts of the suppliers there (not other finance bureaus). Others: none."""
+    if user.role == Role.operator:
+        return None
+    if user.role != Role.finance:
+        return User.id.is_(None)
+    units, suppliers, _accounts = _organisations_in(region_subtree(user.region_id))
+    return or_(
+        and_(User.role.in_((Role.unit_manager, Role.purchaser)), User.unit_id.in_(units)),
+        and_(User.role == Role.supplier, User.supplier_id.in_(suppliers)),
+    )
+
+
+def can_view_administered_account(user: User, account: User) -> bool:
+    """``account`` is on ``user``'s administration page (else it answers 404)."""
+    scope = administered_account_scope(user)
+    if scope is None:
+        return True
+    return db.session.scalar(select(User.id).where(User.id == account.id, scope)) is not None
+
+
+def can_administer_listed(user: User, account: User) -> bool:
+    """``can_administer_account`` for an account already selected through ``administered_account_scope``
+    (no query: the list asks it for each row). Never an operator account, never one's own."""
+    if account.role == Role.operator or account.id == user.id:
+        return False
+    if user.role == Role.operator:
+        return True
+    return user.role == Role.finance and account.role in FINANCE_ADMINISTERS
+
+
+def can_administer_account(user: User, account: User) -> bool:
+    """May ``user`` reset the password of, deactivate or re-enable ``account``? The operator: any account
+    but its own and other operators'; finance: unit managers, purchasers and suppliers in its subtree."""
+    return can_administer_listed(user, account) and can_view_administered_account(user, account)
+
+
+def can_create_finance_accounts(user: User) -> bool:
+    """Only the platform operator opens finance bureau accounts."""
+    return user.role == Role.operator

@@ -102,8 +102,14 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        from shop.catalogue.search import compared_by_alembic  # its full-text index is made by hand
+
         context.configure(
-            connection=connection, target_metadata=get_metadata(), render_item=render_item, **conf_args
+            connection=connection,
+            target_metadata=get_metadata(),
+            render_item=render_item,
+            include_name=compared_by_alembic,
+            **conf_args,
         )
 
         with context.begin_transaction():

@@ -7,6 +7,7 @@ packages=(
   libharfbuzz-subset0
   poppler-utils     # pdftotext, to read PDFs back in tests
   chromium          # browser tests (Playwright drives Debian's Chromium; it never downloads one)
+  wrk               # HTTP load generator for the benchmarks (bench/)
 )
 missing=()
 for package in "${packages[@]}"; do

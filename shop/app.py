@@ -7,6 +7,7 @@ from flask_babel import get_locale
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shop import config as shop_config
 from shop.extensions import babel, csrf, db, login_manager, migrate
@@ -26,6 +27,12 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(shop_config.from_environment())
     if config:
         app.config.update(config)
+
+    if app.config["PROXY_COUNT"] > 0:
+        # Behind reverse proxies, the client's address (audit log) and scheme are in the X-Forwarded-*
+        # headers the trusted proxies append; the host stays the request's (links in mail use PUBLIC_URL).
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
     register_extensions(app)
     register_blueprints(app)
@@ -90,34 +97,87 @@ def _configure_sqlite(engine: Engine) -> None:
 def register_blueprints(app: Flask) -> None:
     from accounts import policy
     from accounts.views import blueprints as account_blueprints
+    from shop.aftersales.views import bp as aftersales_bp
+    from shop.cart.views import bp as cart_bp
+    from shop.catalogue.product_views import bp as products_bp
+    from shop.catalogue.review_views import bp as review_bp
+    from shop.catalogue.views import bp as catalogue_bp
+    from shop.health import bp as health_bp
+    from shop.orders.views import bp as orders_bp
 
     for blueprint in account_blueprints:
         app.register_blueprint(blueprint)
+    app.register_blueprint(catalogue_bp)
+    app.register_blueprint(products_bp)
+    app.register_blueprint(review_bp)
+    app.register_blueprint(cart_bp)
+    app.register_blueprint(health_bp)
+    app.register_blueprint(orders_bp)
+    app.register_blueprint(aftersales_bp)
     policy.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:
+    from flask import flash, g, redirect
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+    from flask_wtf.csrf import CSRFError
+
+    from accounts.policy import same_site_path
+
     def render_error(error: HTTPException):
         code = getattr(error, "code", 500) or 500
-        if code == 500:
-            db.session.rollback()
         if request.accept_mimetypes.best == "application/json":
             return {"error": code, "message": error.description}, code
         return render_template(f"errors/{code}.html", error=error), code
 
-    for code in (400, 403, 404, 413):
+    for code in (400, 403, 404, 405, 413):
         app.register_error_handler(code, render_error)
+
+    @app.errorhandler(CSRFError)
+    def form_expired(error: CSRFError):
+        """A form sent without a valid token (the session ended, or the page sat open too long): back to
+        the same-site page the form was on, saying so; a 400 page saying so when that page is unknown."""
+        message = _("The page expired; please submit the form again.")
+        if request.accept_mimetypes.best == "application/json":
+            return {"error": 400, "message": message}, 400
+        back = same_site_path(request.referrer)
+        if back and _answers_get(back):
+            flash(message, "error")
+            return redirect(back)
+        return render_template("errors/400.html", error=error, message=message), 400
+
+    def _answers_get(path: str) -> bool:
+        try:
+            app.url_map.bind_to_environ(request.environ).match(path.partition("?")[0], method="GET")
+        except HTTPException:
+            return False
+        return True
 
     @app.errorhandler(500)
     def internal_error(error):
-        db.session.rollback()
+        # The database may be what failed, so the page needs none of it: errors/500.html stands alone (no
+        # user menu, no notice count) and its language comes from what the request already holds.
         log.exception("unhandled error", exc_info=getattr(error, "original_exception", error))
-        return render_template("errors/500.html", error=error), 500
+        # A loaded user's own columns sit in its __dict__; reading them there never queries.
+        lang = session.get("lang") or getattr(g.get("_login_user"), "__dict__", {}).get("locale")
+        try:
+            db.session.rollback()
+        except Exception:  # a dead connection; the session is discarded at the end of the request anyway
+            log.exception("rollback after an unhandled error failed")
+        if request.accept_mimetypes.best == "application/json":
+            return {"error": 500, "message": "Internal Server Error"}, 500
+        # Rendered by the template environment alone: the context processors (Flask-Login's current_user)
+        # would load the user from the database.
+        with force_locale(lang if lang in app.config["LANGUAGES"] else app.config["BABEL_DEFAULT_LOCALE"]):
+            return app.jinja_env.get_template("errors/500.html").render(error=error), 500
 
 
 def register_commands(app: Flask) -> None:
     from accounts.cli import demo_cli, users_cli
+    from shop import demo
 
+    demo.register()  # the marketplace's products and orders in `flask demo load`
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)
 

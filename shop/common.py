@@ -48,6 +48,15 @@ class DomainError(Exception):
         self.params = params
 
     def translated(self) -> str:
+        """The message in the user's language; enumeration members (statuses, kinds, levels) among the
+        params are shown by their translated names (``accounts.labels``), not their code values."""
+        import enum
+
         from flask_babel import gettext
 
-        return gettext(self.message, **self.params)
+        from accounts.labels import label
+
+        params = {
+            key: label(value) if isinstance(value, enum.Enum) else value for key, value in self.params.items()
+        }
+        return gettext(self.message, **params)

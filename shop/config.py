@@ -7,6 +7,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
@@ -55,7 +56,33 @@ def from_environment() -> dict:
             settings[key] = env[key]
     if env.get("MAIL_PORT"):
         settings["MAIL_PORT"] = int(env["MAIL_PORT"])
+    if env.get("PUBLIC_URL"):
+        settings["PUBLIC_URL"] = public_url(env["PUBLIC_URL"])
+    if env.get("PROXY_COUNT"):
+        settings["PROXY_COUNT"] = proxy_count(env["PROXY_COUNT"])
     return settings
+
+
+def public_url(value: str) -> str:
+    """The platform's address as users reach it (``PUBLIC_URL``): the only base of links in mail, never the
+    Host header a client sent (which anyone can forge)."""
+    url = value.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(f"PUBLIC_URL must be an http(s) address like https://cg.example.org, not {value!r}")
+    return url
+
+
+def proxy_count(value: str) -> int:
+    """How many reverse proxies stand before the app (``PROXY_COUNT``): that many X-Forwarded-For entries
+    are trusted for the client's address (werkzeug's ProxyFix); 0, none (the address is the peer's)."""
+    try:
+        count = int(value)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise ConfigError(f"PROXY_COUNT must be a whole number, 0 or more, not {value!r}")
+    return count
 
 
 DEFAULTS = {
@@ -83,4 +110,10 @@ DEFAULTS = {
     "MAIL_SERVER": None,
     "MAIL_PORT": 25,
     "MAIL_SENDER": "noreply@localhost",
+    # The address links in mail point to (env PUBLIC_URL).
+    "PUBLIC_URL": "http://127.0.0.1:5000",
+    # Reverse proxies in front of the app whose X-Forwarded-For / -Proto are trusted (env PROXY_COUNT).
+    "PROXY_COUNT": 0,
+    # An initial (opened or reset) password not replaced within this many days no longer opens the account.
+    "INITIAL_PASSWORD_DAYS": 7,
 }

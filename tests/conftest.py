@@ -67,9 +67,10 @@ def _like_a_fresh_request(sender, **extra):
 def _transaction(request, app):
     """Each test runs inside a transaction that is rolled back; commits in views become savepoints.
 
-    Browser tests (marked ``e2e``) talk to a server in another thread with a database of their own instead.
+    Browser tests (marked ``e2e``) talk to a server in another thread with a database of their own instead;
+    so do tests marked ``real_commits`` (concurrency), whose threads must see each other's commits.
     """
-    if request.node.get_closest_marker("e2e"):
+    if request.node.get_closest_marker("e2e") or request.node.get_closest_marker("real_commits"):
         yield
         return
     with app.app_context():
@@ -346,3 +347,24 @@ def make_order(users):
         return order
 
     return make
+
+
+# --- a database of one's own -------------------------------------------------------------------------------
+
+
+def own_database_url(tmp_path_factory, name: str) -> str:
+    """The URL of a fresh, empty database for tests that commit for real (browser and concurrency tests):
+    a SQLite file in a new temporary folder, or, on PostgreSQL (``TEST_DATABASE_URL``), database ``name``
+    (re)created in the same cluster. The caller builds the schema (``flask_migrate.upgrade``)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    test_url = os.environ.get("TEST_DATABASE_URL")
+    if not test_url:
+        return f"sqlite:///{tmp_path_factory.mktemp(name) / f'{name}.sqlite3'}"
+    url = make_url(test_url)
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return url.set(database=name).render_as_string(hide_password=False)

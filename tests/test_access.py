@@ -7,18 +7,19 @@ it names.
 """
 
 import contextlib
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from werkzeug.routing import AnyConverter, FloatConverter, IntegerConverter, Rule, UUIDConverter
 
 from accounts import policy
-from accounts.models import Region, RegionLevel, Role
+from accounts.models import Region, RegionLevel, Role, User
 from shop.app import create_app
 from shop.extensions import db
-from tests.conftest import login
+from tests.conftest import PASSWORD, login
 
 #: Requests that the walk makes: the methods a browser form or link would use.
 SAFE_FIRST = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -254,3 +255,118 @@ def test_a_body_above_the_limit_gets_the_413_page(app, client, monkeypatch):
     assert response.status_code == 413
     assert '<p class="code">413</p>' in response.get_data(as_text=True)
     assert client.post("/login", data={"username": "x", "password": "y"}).status_code == 200
+
+
+def test_the_405_page_is_in_the_site_style(users, login_as):
+    client = login_as(users[Role.unit_manager])
+    client.post("/lang/en")
+    response = client.get(f"/people/{users[Role.purchaser].id}/deactivate")  # answers POST only
+    assert response.status_code == 405
+    page = response.get_data(as_text=True)
+    assert '<p class="code">405</p>' in page and 'class="topbar"' in page
+    assert "Method Not Allowed" not in page  # not Werkzeug's own English page
+
+
+# --- an ended session, an expired form ---------------------------------------------------------------------
+
+
+def _idle(client) -> None:
+    """Make the signed-in session look idle for longer than the timeout."""
+    with client.session_transaction() as session:
+        session["seen"] = 0
+
+
+def test_a_form_sent_after_the_session_expired_comes_back_to_its_page_after_login(users, login_as, client):
+    manager = users[Role.unit_manager]
+    login_as(manager)
+    _idle(client)
+    response = client.post(
+        "/people/new", data={"name": "甲"}, headers={"Referer": "http://localhost/people/new?x=1"}
+    )
+    assert response.status_code == 302
+    location = urlsplit(response.headers["Location"])
+    assert location.path == "/login" and parse_qs(location.query) == {"next": ["/people/new?x=1"]}
+    after_login = client.post(
+        response.headers["Location"], data={"username": manager.username, "password": PASSWORD}
+    )
+    assert after_login.headers["Location"] == "/people/new?x=1"
+    assert client.get("/people/new?x=1").status_code == 200
+
+
+def test_a_post_never_becomes_the_page_to_return_to_after_login(users, login_as, client):
+    login_as(users[Role.unit_manager])
+    _idle(client)
+    response = client.post("/people/1/deactivate")  # no Referer: nowhere known to return to
+    assert urlsplit(response.headers["Location"]).path == "/login"
+    assert "next=" not in response.headers["Location"]
+    anonymous = client.post("/people/1/deactivate", headers={"Referer": "http://elsewhere.example/people/"})
+    assert urlsplit(anonymous.headers["Location"]).path == "/login"
+    assert "next=" not in anonymous.headers["Location"]  # another site's page is no place to return to
+    page = urlsplit(client.get("/people/").headers["Location"])  # a GET: the page itself, as before
+    assert parse_qs(page.query)["next"][0].startswith("/people/")
+
+
+@pytest.fixture
+def expired_forms(app, users, login_as, monkeypatch):
+    """A signed-in manager reading English, whose forms now carry no valid CSRF token."""
+    client = login_as(users[Role.unit_manager])
+    client.post("/lang/en")
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    return client
+
+
+def test_an_expired_form_returns_to_its_page_saying_so(expired_forms):
+    data = {"name": "王小明", "username": "wangxm", "phone": "13800138001"}
+    response = expired_forms.post(
+        "/people/new", data=data, headers={"Referer": "http://localhost/people/new"}
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/people/new"
+    page = expired_forms.get("/people/new").get_data(as_text=True)
+    assert "The page expired; please submit the form again." in page
+    assert db.session.scalar(select(User.id).where(User.username == "wangxm")) is None
+
+
+@pytest.mark.parametrize(
+    "referer",
+    [
+        pytest.param(None, id="no page known"),
+        pytest.param("http://elsewhere.example/people/new", id="another site"),
+        pytest.param("http://localhost/suppliers/mine/resubmit", id="a page that answers POST only"),
+    ],
+)
+def test_an_expired_form_without_a_page_to_return_to_gets_a_400_page_saying_so(expired_forms, referer):
+    headers = {"Referer": referer} if referer else {}
+    response = expired_forms.post("/people/new", data={"name": "甲"}, headers=headers)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert '<p class="code">400</p>' in page
+    assert "The page expired; please submit the form again." in page
+
+
+# --- error pages without the database ----------------------------------------------------------------------
+
+
+class _DatabaseDown:
+    """Stands for ``db.session`` while the database is unreachable: every use fails as a dead server does."""
+
+    def remove(self) -> None:  # Flask-SQLAlchemy's teardown; nothing to close
+        pass
+
+    def __getattr__(self, name):
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("the database is down"))
+
+
+def test_the_500_page_needs_no_database(separate_app, users, monkeypatch):
+    operator = users[Role.operator].username
+    other = separate_app(TESTING=False, PROPAGATE_EXCEPTIONS=False)
+    client = other.test_client()
+    assert login(client, operator).status_code == 302  # a session whose user must be loaded to show a menu
+    client.post("/lang/en")
+    monkeypatch.setattr(db, "session", _DatabaseDown())
+    with other.app_context():
+        response = client.get("/")
+    assert response.status_code == 500
+    page = response.get_data(as_text=True)
+    assert '<p class="code">500</p>' in page and "Something went wrong" in page
+    assert 'class="topbar"' in page and "Poverty-Relief Procurement Platform" in page
+    assert "Notices" not in page  # no notice count: that needs the database

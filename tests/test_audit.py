@@ -317,3 +317,104 @@ def test_the_orm_refuses_to_change_or_delete_an_entry(users):
         db.session.delete(row)
         db.session.flush()
     assert db.session.scalar(select(AuditEntry.action).where(AuditEntry.id == row.id)) == "test.keep"
+
+
+# --- the page in the user's language -----------------------------------------------------------------------
+
+
+def test_a_filter_error_is_in_the_users_language(users, login_as):
+    from babel.support import Translations
+    from wtforms.i18n import messages_path
+
+    chinese = Translations.load(messages_path(), ["zh"], domain="wtforms").gettext(
+        "Not a valid integer value."
+    )
+    assert chinese != "Not a valid integer value."
+    client = login_as(users[Role.operator])  # Chinese by default
+    page = client.get("/audit/", query_string={"object_id": "abc"})
+    assert page.status_code == 400
+    assert chinese in page.get_data(as_text=True)
+    assert page.get_data(as_text=True).count('<small class="error">') == 1  # not also "at least 1"
+    client.post("/lang/en")
+    assert "Not a valid integer value." in client.get("/audit/?object_id=abc").get_data(as_text=True)
+
+
+def test_details_show_their_names_and_the_labels_of_roles_and_statuses(users, login_as):
+    supplier = users[Role.supplier].supplier
+    entry(users[Role.operator], "supplier.admit", supplier, from_status="recommended", to_status="admitted")
+    entry(
+        users[Role.unit_manager], "account.create", users[Role.purchaser], username="buyer", role="purchaser"
+    )
+    entry(users[Role.operator], "region.poverty_flag", region("141123"), code="141123", poverty=True)
+    client = login_as(users[Role.operator])
+    client.post("/lang/en")
+    page = client.get("/audit/").get_data(as_text=True)
+    assert '<span class="muted">Previous status:</span> Recommended' in page
+    assert '<span class="muted">New status:</span> Admitted' in page
+    assert '<span class="muted">Role:</span> Purchaser' in page
+    assert '<span class="muted">Poverty county:</span> Yes' in page
+    export = _csv(client.get("/audit/export.csv", query_string={"action": "supplier.admit"}))
+    assert "from_status: recommended" in export[1][8]  # the export keeps the stored values
+
+
+def test_the_action_and_object_type_filters_are_lists_of_named_choices(users, login_as):
+    client = login_as(users[Role.operator])
+    client.post("/lang/en")
+    page = client.get("/audit/", query_string={"action": "test.custom"}).get_data(as_text=True)
+    actions = page.split('<select id="action" name="action">')[1].split("</select>")[0]
+    assert '<option value="supplier.">Every supplier action</option>' in actions
+    assert '<option value="supplier.admit">Supplier admitted</option>' in actions
+    assert '<option selected value="test.custom">test.custom</option>' in actions  # kept from the link
+    objects = page.split('<select id="object_type" name="object_type">')[1].split("</select>")[0]
+    assert '<option value="budget_unit">Budget unit</option>' in objects
+
+
+# --- the objects' names ------------------------------------------------------------------------------------
+
+
+def test_entries_name_their_objects_and_link_to_their_pages(users, login_as):
+    unit, supplier = users[Role.purchaser].unit, users[Role.supplier].supplier
+    operator = users[Role.operator]
+    entry(operator, "test.unit", unit)
+    entry(operator, "test.supplier", supplier)
+    entry(operator, "test.user", users[Role.purchaser])
+    entry(operator, "test.region", region("141123"))
+    page = login_as(operator).get("/audit/").get_data(as_text=True)
+    assert f'<a href="/units/{unit.id}">{unit.name}</a>' in page
+    assert f'<a href="/suppliers/{supplier.id}">{supplier.name}</a>' in page
+    assert f"{users[Role.purchaser].name} (buyer)" in page
+    assert "141123 兴县" in page
+
+
+def test_finance_reads_no_name_of_an_object_outside_its_subtree(users, other_city, make_unit, login_as):
+    elsewhere = make_unit("临汾市不可见局", region_code="141000")
+    entry(users[Role.unit_manager], "test.outside", elsewhere, marker="M-outside")  # the actor is in scope
+    response = login_as(users[Role.finance]).get("/audit/")
+    assert "M-outside" in markers(response)
+    assert "临汾市不可见局" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", [Role.operator, Role.finance])
+def test_naming_the_objects_takes_one_query_per_object_type_whatever_the_rows(
+    users, make_user, make_unit, make_supplier, login_as, count_queries, role
+):
+    client = login_as(users[role])
+    operator = users[Role.operator]
+
+    def entries_about_every_type() -> None:
+        unit = make_unit()
+        entry(operator, "test.names", unit)
+        entry(operator, "test.names", make_supplier())
+        entry(operator, "test.names", make_user(Role.purchaser, unit=unit))
+        entry(operator, "test.names", region("141124"))
+
+    def queries_for_page() -> int:
+        with count_queries() as queries:
+            assert client.get("/audit/", query_string={"action": "test.names"}).status_code == 200
+        return len(queries)
+
+    entries_about_every_type()
+    few = queries_for_page()
+    for _ in range(4):
+        entries_about_every_type()
+    assert queries_for_page() == few

@@ -191,12 +191,38 @@ def applicant(make_supplier, make_user):
     return supplier
 
 
-def test_a_recommendation_mails_the_supplier(mail_on, applicant, users, login_as):
+def test_a_recommendation_mails_the_supplier(mail_on, applicant, users, login_as, app, monkeypatch):
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "https://cg.example.org")
     response = login_as(users[Role.finance]).post(f"/suppliers/{applicant.id}/recommend", data={"reason": ""})
     assert response.status_code == 302
     assert applicant.status == SupplierStatus.recommended
     (mail,) = [m for m in mail_on.messages() if m["To"] == "farm@example.org"]
-    assert f"http://localhost/suppliers/{applicant.id}" in mail.get_content()  # an address, not a bare path
+    # An address on the configured site, not a bare path.
+    assert f"https://cg.example.org/suppliers/{applicant.id}" in mail.get_content()
+
+
+def test_mail_links_use_the_public_url_never_the_requests_host(mail_on, applicant, users, login_as, app):
+    """A forged Host header must not plant a link to another site in the platform's own mail."""
+    client = login_as(users[Role.finance])
+    # The session cookie goes along to the forged host, as a client forging the header would send it.
+    cookie = client.get_cookie("session", domain="localhost")
+    client.set_cookie("session", cookie.value, domain="evil.example.com")
+    response = client.post(
+        f"/suppliers/{applicant.id}/recommend", data={"reason": ""}, headers={"Host": "evil.example.com"}
+    )
+    assert response.status_code == 302
+    (mail,) = [m for m in mail_on.messages() if m["To"] == "farm@example.org"]
+    body = mail.get_content()
+    assert "evil.example.com" not in body
+    assert f"{app.config['PUBLIC_URL']}/suppliers/{applicant.id}" in body
+    assert app.config["PUBLIC_URL"] == "http://127.0.0.1:5000"  # the default
+
+
+def test_mail_links_need_no_request(mail_on, reader, app):
+    """A notice sent outside any request (a command, a job) still gets a full address."""
+    with app.app_context():
+        mail = notices._mail_for(reader, MESSAGE, {"name": "x"}, "/suppliers/7")
+    assert "http://127.0.0.1:5000/suppliers/7" in mail.get_content()
 
 
 def test_a_mail_server_that_is_down_does_not_fail_the_action(app, applicant, users, login_as, monkeypatch):

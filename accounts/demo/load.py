@@ -247,6 +247,13 @@ def add_suppliers(ctx: DemoContext) -> None:
 STEPS: list[Step] = [add_regions, add_units, add_unit_accounts, add_finance_and_operator, add_suppliers]
 
 
+def register_step(step: Step) -> None:
+    """Append a step of a package above accounts (which never imports them): the composition root registers
+    the marketplace's. Idempotent, since one process may create the app many times (tests do)."""
+    if step not in STEPS:
+        STEPS.append(step)
+
+
 # --- the loader --------------------------------------------------------------------------------------------
 
 

@@ -5,8 +5,10 @@ import hashlib
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.functions import FunctionElement
 
 from accounts.models.orgs import BudgetUnit, Region
 from accounts.models.suppliers import Supplier
@@ -20,6 +22,31 @@ class Role(enum.StrEnum):
     supplier = "supplier"
     finance = "finance"
     operator = "operator"
+
+
+class casefolded(FunctionElement):
+    """A username compared case-insensitively, in the form the database indexes (migration 0005).
+
+    PostgreSQL: ``lower(username)``, the expression of a unique functional index. SQLite: ``username
+    COLLATE NOCASE``, the column of a unique NOCASE index (SQLAlchemy cannot reflect an expression index on
+    SQLite, so ``flask db check`` could not compare one). Usernames are ASCII (``validators``), where NOCASE
+    and ``lower`` agree. Compare it with the lower-cased value: ``casefolded(User.username) == name.lower()``;
+    either form lets the database find the row through its index instead of scanning the table.
+    """
+
+    name = "casefolded"
+    type = String()
+    inherit_cache = True
+
+
+@compiles(casefolded)
+def _casefolded_lower(element, compiler, **kw):
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(casefolded, "sqlite")
+def _casefolded_nocase(element, compiler, **kw):
+    return f"{compiler.process(element.clauses, **kw)} COLLATE NOCASE"
 
 
 class User(UserMixin, db.Model):
@@ -53,6 +80,9 @@ class User(UserMixin, db.Model):
     activated_at: Mapped[datetime | None]
     #: The password was set by someone else (initial or reset): the owner must choose a new one.
     must_change_password: Mapped[bool] = mapped_column(default=True)
+    #: When the current password was set (opened, reset or chosen): an initial password expires
+    #: ``INITIAL_PASSWORD_DAYS`` after it. Bulk inserts get the column default.
+    password_set_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
@@ -92,3 +122,8 @@ class User(UserMixin, db.Model):
         if self.region is not None:
             return self.region.name
         return ""
+
+
+# Usernames are unique whatever their case: the database, not a check before the insert, decides between two
+# simultaneous registrations of "Li" and "li"; the login looks the name up through this index.
+Index("uq_user_account_username_casefolded", casefolded(User.username), unique=True)

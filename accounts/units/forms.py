@@ -2,7 +2,6 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -47,7 +46,3 @@ class UnitForm(FlaskForm):
             manager_name=self.manager_name.data,
             manager_phone=self.manager_phone.data or "",
         )
-
-
-class ImportForm(FlaskForm):
-    file = FileField(_l("CSV or XLSX file"), validators=[FileRequired()])

@@ -10,6 +10,7 @@ from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
 from accounts import policy
+from accounts.labels import AccountStatus
 from accounts.models import BudgetUnit, Region, RegionLevel, Role, User
 from accounts.models.orgs import subtree_select
 from shop.extensions import db
@@ -35,11 +36,12 @@ class AccountCounts:
     purchasers_activated: int = 0
 
     @property
-    def manager_status(self) -> str:
-        """``activated`` (a manager has set a password), ``opened`` (not yet) or ``none``."""
+    def manager_status(self) -> AccountStatus | None:
+        """``active`` when a manager has chosen a password, ``not_activated`` when one is opened but none has
+        yet, None when the unit has no manager account."""
         if self.managers_activated:
-            return "activated"
-        return "opened" if self.managers else "none"
+            return AccountStatus.active
+        return AccountStatus.not_activated if self.managers else None
 
 
 def _without_active_manager():

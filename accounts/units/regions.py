@@ -1,6 +1,11 @@
 """The region tree (GB/T 2260): reading it with unit counts, adding regions, marking poverty counties.
 
 Only the platform operator changes regions; a finance bureau reads its own subtree.
+
+A code says where a region sits (GB/T 2260): two digits of province, two of city, two of county. A province
+is XX0000, a city XXXX00 under its province's two digits, a county under its city's four digits. A county
+the province administers itself (省直辖县级行政区, e.g. 429004 仙桃市) has 90 as its city digits and sits
+directly under the province.
 """
 
 from dataclasses import dataclass, field
@@ -17,6 +22,38 @@ from shop.extensions import db
 
 #: The level a region's parent must have.
 PARENT_LEVEL = {RegionLevel.city: RegionLevel.province, RegionLevel.county: RegionLevel.city}
+#: The city digits of a county the province administers itself (省直辖县级行政区).
+PROVINCE_ADMINISTERED = "90"
+
+
+def parent_levels(level: RegionLevel, code: str) -> tuple[RegionLevel, ...]:
+    """The levels the parent of a new region may have (none for a province)."""
+    if level == RegionLevel.province:
+        return ()
+    if level == RegionLevel.county and code[2:4] == PROVINCE_ADMINISTERED:
+        return (RegionLevel.city, RegionLevel.province)
+    return (PARENT_LEVEL[level],)
+
+
+def code_problem(code: str, level: RegionLevel, parent: Region | None = None) -> tuple[str, dict] | None:
+    """Why a six-digit ``code`` cannot be a region of ``level`` under ``parent`` (a msgid and its params),
+    or None when it fits: the code's own shape for its level, then its prefix for its parent."""
+    if level == RegionLevel.province and code[2:] != "0000":
+        return N_("A province's code ends in 0000; %(code)s does not."), {"code": code}
+    if level == RegionLevel.city and (code[4:] != "00" or code[2:4] == "00"):
+        return N_("A city's code ends in 00 but not in 0000; %(code)s does not."), {"code": code}
+    if level == RegionLevel.county and code[4:] == "00":
+        return N_("A county's code does not end in 00; %(code)s does."), {"code": code}
+    if parent is None:
+        return None
+    # A region carries its parent's digits: a province's two, a city's four.
+    shared = 2 if parent.level == RegionLevel.province else 4
+    if code[:shared] != parent.code[:shared]:
+        return (
+            N_("The code %(code)s must start with %(prefix)s, like its parent region %(parent)s."),
+            {"code": code, "prefix": parent.code[:shared], "parent": parent.code},
+        )
+    return None
 
 
 @dataclass
@@ -69,8 +106,9 @@ def _refuse_unless_operator(actor: User) -> None:
 def create_region(
     actor: User, *, code: str, name: str, level: str, parent_code: str = "", poverty: bool = False
 ) -> Region:
-    """Add a region. Its parent must sit one level up (none for a province); only a county may be marked
-    as a poverty county. Audits ``region.create``.
+    """Add a region. Its parent must sit one level up (none for a province; a province-administered
+    county may sit under its province) and its code must fit the tree (``code_problem``); only a county
+    may be marked as a poverty county. Audits ``region.create``.
 
     :raise UnitError: the actor is not the operator, or a fact is wrong (``field`` names it).
     """
@@ -92,7 +130,7 @@ def create_region(
             raise UnitError(N_("A province has no parent region."), field="parent_code")
     else:
         parent = db.session.scalar(select(Region).where(Region.code == parent_code)) if parent_code else None
-        if parent is None or parent.level != PARENT_LEVEL[level]:
+        if parent is None or parent.level not in parent_levels(level, code):
             raise UnitError(
                 N_("The parent region of a %(level)s must be a %(parent_level)s; %(code)s is not one."),
                 field="parent_code",
@@ -100,6 +138,10 @@ def create_region(
                 parent_level=PARENT_LEVEL[level],
                 code=parent_code,
             )
+    problem = code_problem(code, level, parent)
+    if problem is not None:
+        message, params = problem
+        raise UnitError(message, field="code", **params)
     if poverty and level != RegionLevel.county:
         raise UnitError(N_("Only a county can be a poverty county."), field="poverty")
     region = Region(

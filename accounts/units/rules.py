@@ -5,7 +5,6 @@ reads the database in a few set-based queries (chunked ``IN`` lists), never once
 problem it finds as a ``RowError`` keyed by canonical column name; callers decide how to show them.
 """
 
-import enum
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
@@ -13,9 +12,10 @@ from dataclasses import dataclass, field, fields
 from sqlalchemy import func, literal, select
 
 from accounts import policy
+from accounts.account_rules import account_problems, normalise_account
 from accounts.imports import RowError
 from accounts.models import BudgetUnit, Region, RegionLevel, User
-from accounts.validators import is_valid_credit_code, is_valid_phone, is_valid_region_code, is_valid_username
+from accounts.validators import is_valid_credit_code, is_valid_region_code
 from shop.common import N_, DomainError
 from shop.extensions import db
 
@@ -36,17 +36,6 @@ class UnitError(DomainError):
         self.field = field
         #: Every problem found, when several fields are at fault (the message is the first of them).
         self.problems = problems or []
-
-    def translated(self) -> str:
-        # Region levels are shown by their translated names, not their code values.
-        from flask_babel import gettext
-
-        from accounts.labels import label
-
-        params = {
-            key: label(value) if isinstance(value, enum.Enum) else value for key, value in self.params.items()
-        }
-        return gettext(self.message, **params)
 
 
 @dataclass
@@ -69,6 +58,9 @@ class UnitFacts:
         self.code = self.code.upper()
         self.credit_code = self.credit_code.upper()
         self.parent_code = self.parent_code.upper()
+        self.manager_name, self.manager_username, self.manager_phone = normalise_account(
+            self.manager_name, self.manager_username, self.manager_phone
+        )
         return self
 
 
@@ -109,6 +101,8 @@ def check_units(actor: User, rows: list[tuple[int, UnitFacts]]) -> tuple[list[Ro
 
 
 _COLUMN_ORDER = {fact.name: None for fact in fields(UnitFacts)}
+#: The manager account's columns, by the field names of ``account_rules``.
+_MANAGER_COLUMNS = {"name": "manager_name", "username": "manager_username", "phone": "manager_phone"}
 
 
 def _format_problems(number: int, facts: UnitFacts) -> Iterable[RowError]:
@@ -137,22 +131,11 @@ def _format_problems(number: int, facts: UnitFacts) -> Iterable[RowError]:
         )
     if facts.parent_code and facts.parent_code == facts.code:
         yield RowError(number, "parent_code", N_("A unit cannot supervise itself."))
-    if not is_valid_username(facts.manager_username):
-        yield RowError(
-            number,
-            "manager_username",
-            N_("The username %(username)s must be 3 to 64 letters, digits, dots, dashes or underscores."),
-            {"username": facts.manager_username},
-        )
-    if not facts.manager_name or len(facts.manager_name) > 64:
-        yield RowError(number, "manager_name", N_("Enter the manager's name (at most 64 characters)."))
-    if facts.manager_phone and not is_valid_phone(facts.manager_phone):
-        yield RowError(
-            number,
-            "manager_phone",
-            N_("The phone number %(phone)s is not valid."),
-            {"phone": facts.manager_phone},
-        )
+    # The manager's account: the same checks and messages as a purchaser account's (its phone is optional).
+    for problem in account_problems(
+        facts.manager_name, facts.manager_username, facts.manager_phone, phone_required=False
+    ):
+        yield RowError(number, _MANAGER_COLUMNS[problem.field], problem.message, problem.params)
 
 
 def _duplicates_in_file(rows: list[tuple[int, UnitFacts]]) -> Iterable[RowError]:

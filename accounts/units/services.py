@@ -4,20 +4,17 @@ Both take explicit arguments, check every rule with ``rules.check_units``, audit
 commits. An import is all or nothing: any problem in any row refuses the whole file.
 """
 
-import io
 from dataclasses import dataclass
 
 from flask_babel import gettext
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from accounts import audit, policy, services
-from accounts.imports import RowError, Sheet
+from accounts.imports import ImportInvalid, RowError, Sheet, template_workbook
 from accounts.models import BudgetUnit, Role, User
 from accounts.units.rules import CHUNK, UnitError, UnitFacts, check_units
-from shop.common import N_, DomainError
+from shop.common import N_
 from shop.extensions import db
 
 #: Canonical import column -> the headers accepted for it. The first Chinese one is the template's.
@@ -46,12 +43,13 @@ COLUMN_NOTES = (
 )
 
 
-class UnitImportRefused(DomainError):
+class UnitImportRefused(ImportInvalid):
     """The sheet has problems; ``errors`` lists every one, by row and column, and nothing was created."""
 
     def __init__(self, errors: list[RowError]):
-        super().__init__(N_("Nothing was imported: the file has %(count)d problems."), count=len(errors))
-        self.errors = errors
+        super().__init__(
+            N_("Nothing was imported: the file has %(count)d problems."), errors, count=len(errors)
+        )
 
 
 @dataclass
@@ -232,24 +230,13 @@ def _insert_or_refuse(write) -> None:
 
 
 def import_template() -> bytes:
-    """An empty .xlsx with the Chinese column headers (text-formatted, so codes keep their leading zeros)."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "预算单位"
-    for index, accepted in enumerate(IMPORT_COLUMNS.values(), start=1):
-        cell = sheet.cell(row=1, column=index, value=accepted[0])
-        cell.font = Font(bold=True)
-        letter = cell.column_letter
-        sheet.column_dimensions[letter].width = 22
-        for row in range(2, 502):
-            sheet.cell(row=row, column=index).number_format = "@"
-    sheet.freeze_panes = "A2"
-    notes = workbook.create_sheet("说明")
-    notes.append((gettext("Column"), gettext("What to enter")))
-    for accepted, note in zip(IMPORT_COLUMNS.values(), COLUMN_NOTES, strict=True):
-        notes.append((accepted[0], gettext(note)))
-    notes.column_dimensions["A"].width = 18
-    notes.column_dimensions["B"].width = 70
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    """An empty .xlsx with the Chinese column headers (text-formatted, so codes keep their leading zeros)
+    and a second sheet saying what each column holds."""
+    headers = [accepted[0] for accepted in IMPORT_COLUMNS.values()]
+    return template_workbook(
+        "预算单位",
+        headers,
+        widths=[22] * len(headers),
+        notes=[(header, gettext(note)) for header, note in zip(headers, COLUMN_NOTES, strict=True)],
+        notes_headers=(gettext("Column"), gettext("What to enter")),
+    )

@@ -16,13 +16,16 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import aliased, joinedload
-from wtforms import DateField, Form, IntegerField, StringField
+from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from accounts import audit, policy
-from accounts.models import AuditEntry, Role, User
+from accounts.labels import label
+from accounts.models import AuditEntry, RegionLevel, Role, SupplierKind, SupplierStatus, User
+from accounts.views.audit_names import object_names
 from shop.extensions import db
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -37,6 +40,9 @@ ACTION_LABELS = {
     "account.create": _l("Account created"),
     "account.activate": _l("Account activated"),
     "account.login": _l("Logged in"),
+    "account.login_failed": _l("Login failed"),
+    "account.logout": _l("Logged out"),
+    "account.password_change_failed": _l("Password change refused"),
     "account.lock": _l("Account locked after failed logins"),
     "account.password_change": _l("Password changed"),
     "account.reset_password": _l("Password reset"),
@@ -67,6 +73,51 @@ OBJECT_LABELS = {
 }
 
 
+#: The action filter's groups: a prefix ending in a dot matches every action that starts with it.
+ACTION_GROUPS = {
+    "account.": _l("Every account action"),
+    "supplier.": _l("Every supplier action"),
+    "unit.": _l("Every budget-unit action"),
+    "region.": _l("Every region action"),
+    "import.": _l("Every import"),
+    "audit.": _l("Every audit-log action"),
+}
+
+#: Names of the detail keys the services write; a key missing here is shown as it is stored.
+DETAIL_LABELS = {
+    "username": _l("Username"),
+    "role": _l("Role"),
+    "name": _l("Name"),
+    "code": _l("Code"),
+    "credit_code": _l("Unified social credit code"),
+    "county": _l("County"),
+    "region": _l("Region"),
+    "parent": _l("Parent"),
+    "manager": _l("Manager"),
+    "managers": _l("Managers"),
+    "codes": _l("Codes"),
+    "level": _l("Level"),
+    "poverty": _l("Poverty county"),
+    "from_status": _l("Previous status"),
+    "to_status": _l("New status"),
+    "reason": _l("Reason"),
+    "changed": _l("Changed fields"),
+    "count": _l("Count"),
+    "filename": _l("File"),
+    "filters": _l("Filters"),
+    "max_rows": _l("At most"),
+}
+
+#: Detail keys whose values are enumeration members, stored as their code values.
+DETAIL_ENUMS = {
+    "role": Role,
+    "from_status": SupplierStatus,
+    "to_status": SupplierStatus,
+    "level": RegionLevel,
+    "kind": SupplierKind,
+}
+
+
 def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(action, action))
 
@@ -75,30 +126,78 @@ def object_label(object_type: str | None) -> str:
     return str(OBJECT_LABELS.get(object_type, object_type or ""))
 
 
-def detail_items(details: dict | None) -> list[tuple[str, str]]:
-    """The details as (key, value) text pairs; nested values compact JSON, empty values left out."""
+def detail_items(details: dict | None, translate: bool = False) -> list[tuple[str, str]]:
+    """The details as (key, value) text pairs; nested values compact JSON, empty values left out.
+
+    ``translate``: keys by their names, role, status and level values by their labels, yes/no for flags
+    (the page); otherwise as stored (the CSV export, which programs read).
+    """
     items = []
     for key, value in (details or {}).items():
         if value is None or value == "":
             continue
+        if translate:
+            value = _detail_value(key, value)
+            key = DETAIL_LABELS.get(key, key)
         if isinstance(value, list | dict):
             value = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         items.append((str(key), str(value)))
     return items
 
 
+def _detail_value(key: str, value):
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    kind = DETAIL_ENUMS.get(key)
+    if kind is not None and value in kind.__members__:
+        return label(kind(value))
+    return value
+
+
 # --- filters -----------------------------------------------------------------------------------------------
 
 
-class AuditFilterForm(Form):
-    """The list's filters, read from the query string (a GET form: no CSRF token)."""
+class _NumberAtLeast(NumberRange):
+    """``NumberRange`` that leaves text that is not a number to the field's own message (one message)."""
 
-    action = StringField(_l("Action"), validators=[Optional(), Length(max=64)])
+    def __call__(self, form, field) -> None:
+        if field.data is not None:
+            super().__call__(form, field)
+
+
+class AuditFilterForm(FlaskForm):
+    """The list's filters, read from the query string.
+
+    A FlaskForm so that WTForms' own messages ("Not a valid integer value.") come in the user's language;
+    a GET form changes nothing, so it carries no CSRF token. The drop-down lists offer the known actions
+    and object types; a value from a link that is not among them (an action no label names yet) is kept
+    and offered as it is.
+    """
+
+    class Meta:
+        csrf = False
+
+    action = SelectField(_l("Action"), validators=[Optional(), Length(max=64)], validate_choice=False)
     actor = StringField(_l("Username"), validators=[Optional(), Length(max=64)])
-    object_type = StringField(_l("Object type"), validators=[Optional(), Length(max=32)])
-    object_id = IntegerField(_l("Object ID"), validators=[Optional(), NumberRange(min=1)])
+    object_type = SelectField(
+        _l("Object type"), validators=[Optional(), Length(max=32)], validate_choice=False
+    )
+    object_id = IntegerField(_l("Object ID"), validators=[Optional(), _NumberAtLeast(min=1)])
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.action.choices = _choices(
+            [("", _("All actions"))]
+            + [(prefix, str(name)) for prefix, name in ACTION_GROUPS.items()]
+            + [(action, str(name)) for action, name in ACTION_LABELS.items()],
+            self.action.data,
+        )
+        self.object_type.choices = _choices(
+            [("", _("All object types"))] + [(kind, str(name)) for kind, name in OBJECT_LABELS.items()],
+            self.object_type.data,
+        )
 
     def validate_date_to(self, field) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:
@@ -107,6 +206,13 @@ class AuditFilterForm(Form):
     def values(self) -> dict[str, str]:
         """The filters as they were typed, to carry over into paging and export links."""
         return {name: request.args.get(name, "").strip() for name in self._fields if request.args.get(name)}
+
+
+def _choices(choices: list[tuple[str, str]], current: str | None) -> list[tuple[str, str]]:
+    """``choices``, plus the value in use if it is not among them (so the list shows what is filtered)."""
+    if current and current not in {value for value, _name in choices}:
+        choices = [*choices, (current, current)]
+    return choices
 
 
 def day_start_utc(day: date, zone: str) -> datetime:
@@ -144,7 +250,7 @@ def filtered_query(user: User, form: AuditFilterForm) -> Select:
 
 
 def _form() -> tuple[AuditFilterForm, bool]:
-    form = AuditFilterForm(request.args)
+    form = AuditFilterForm(formdata=request.args)
     # Blank fields are fine; only what was typed is checked.
     return form, form.validate()
 
@@ -171,12 +277,11 @@ def index():
         form=form,
         filters=form.values(),
         entries=entries,
+        names=object_names(current_user, entries),
         next_before=next_before,
         action_label=action_label,
         object_label=object_label,
         detail_items=detail_items,
-        known_actions=ACTION_LABELS,
-        known_objects=OBJECT_LABELS,
     ), (200 if valid else 400)
 
 

@@ -52,6 +52,8 @@ def login():
 @policy.signed_in
 @policy.before_activation
 def logout():
+    services.record_logout(current_user._get_current_object())
+    db.session.commit()
     logout_user()
     session.clear()
     flash(_("You have logged out."), "info")
@@ -83,10 +85,22 @@ def activate():
 @bp.route("/account/password", methods=["GET", "POST"])
 @policy.signed_in
 def change_password():
+    """The owner changes the password. A wrong current password counts toward the lockout as at login (the
+    count is committed); the failure that locks the account also ends this session."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.set_own_password(current_user, form.password.data, current_password=form.current.data)
+            services.set_own_password(
+                current_user._get_current_object(), form.password.data, current_password=form.current.data
+            )
+        except services.LoginRefused as error:
+            db.session.commit()  # keep the failure count and any lock
+            if error.locked:
+                logout_user()
+                session.clear()
+                flash(error.translated(), "error")
+                return redirect(url_for("auth.login"))
+            flash(error.translated(), "error")
         except services.AccountError as error:
             db.session.rollback()
             flash(error.translated(), "error")

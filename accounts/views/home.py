@@ -5,11 +5,15 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from accounts import home, policy
+from accounts.labels import account_status, status_class
 from accounts.models import Notice
 from shop.common import utcnow
 from shop.extensions import db
 
 bp = Blueprint("home", __name__)
+# Every page may show an account's status badge (beside ``label``, which the composition root provides).
+bp.add_app_template_global(account_status)
+bp.add_app_template_global(status_class)
 
 
 @bp.route("/")

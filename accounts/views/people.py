@@ -1,52 +1,28 @@
 """A unit manager's purchaser accounts: the list, opening one, importing a sheet, deactivating, resetting.
 
-Initial passwords are shown once, on the page that answers the POST that made them (marked ``no-store``);
-they never go into a flash message, a URL, a log line or the audit log.
+Initial passwords are shown once, on the page that answers the POST that made them (``common.shown_once``).
 """
 
-import io
-
-from flask import (
-    Blueprint,
-    current_app,
-    flash,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    send_file,
-    url_for,
-)
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from sqlalchemy import or_
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from accounts import people, policy
 from accounts.home import Panel, home_panel
-from accounts.imports import read_sheet
+from accounts.labels import AccountStatus, label
 from accounts.models import Role, User
+from accounts.views import common
 from shop.common import DomainError
 from shop.extensions import db
 
 bp = Blueprint("people", __name__, url_prefix="/people")
 
 PAGE_SIZE = 50
-
-STATUS_LABELS = {
-    people.NOT_ACTIVATED: _l("Not activated"),
-    people.ACTIVE: _l("Active"),
-    people.DEACTIVATED: _l("Deactivated"),
-}
-#: The site.css status class of each account status.
-STATUS_CLASSES = {people.NOT_ACTIVATED: "pending", people.ACTIVE: "active", people.DEACTIVATED: "disabled"}
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class PurchaserForm(FlaskForm):
@@ -55,18 +31,6 @@ class PurchaserForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=64)])
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     phone = StringField(_l("Mobile phone"), validators=[DataRequired(), Length(max=20)])
-
-
-class ImportForm(FlaskForm):
-    # The type is checked by read_sheet, which names the accepted types in its message.
-    sheet = FileField(_l("CSV or XLSX file"), validators=[FileRequired(_l("Choose a file to upload."))])
-
-
-def _shown_once(html: str):
-    """A page carrying a password: never kept by the browser or a proxy."""
-    response = make_response(html)
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _own_purchaser_or_404(account_id: int) -> User:
@@ -82,11 +46,12 @@ def _own_purchaser_or_404(account_id: int) -> User:
 def index():
     """The unit's purchaser accounts, newest first, filtered by status and a text in name or username."""
     status = request.args.get("status", "")
+    status = AccountStatus(status) if status in AccountStatus.__members__ else None
     text = request.args.get("q", "").strip()[:64]
     before = request.args.get("before", type=int)
 
     query = people.purchasers_of(current_user.unit_id)
-    if status in people.STATUSES:
+    if status:
         query = query.where(people.status_condition(status))
     if text:
         query = query.where(
@@ -96,16 +61,13 @@ def index():
         query = query.where(User.id < before)
     rows = db.session.scalars(query.order_by(User.id.desc()).limit(PAGE_SIZE + 1)).all()
 
-    filters = {"status": status if status in people.STATUSES else "", "q": text}
+    filters = {"status": status.value if status else "", "q": text}
     return render_template(
         "accounts/people/index.html",
         accounts=rows[:PAGE_SIZE],
         next_before=rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None,
         counts=people.account_counts(current_user.unit_id),
-        statuses=people.STATUSES,
-        status_labels=STATUS_LABELS,
-        status_classes=STATUS_CLASSES,
-        account_status=people.account_status,
+        statuses=[(status.value, label(status)) for status in AccountStatus],
         is_locked=people.is_locked,
         filters=filters,
         page_args={key: value for key, value in filters.items() if value},
@@ -127,15 +89,15 @@ def create():
             )
         except DomainError as error:
             db.session.rollback()
-            message = error.translated()
-            flash(message, "error")
-            field = getattr(error, "field", None)
-            if field and field in form:
-                form[field].errors = [*form[field].errors, message]
+            common.show_error(form, error)
         else:
             opened = people.Opened(user.username, user.name, initial)
             db.session.commit()
-            return _shown_once(render_template("accounts/people/created.html", opened=opened))
+            return common.shown_once(
+                render_template(
+                    "accounts/people/initial_password.html", opened=opened, heading=_("Account opened")
+                )
+            )
     return render_template("accounts/people/new.html", form=form)
 
 
@@ -155,7 +117,9 @@ def reset_password(account_id: int):
         return redirect(url_for("people.index"))
     opened = people.Opened(account.username, account.name, initial)
     db.session.commit()
-    return _shown_once(render_template("accounts/people/password_reset.html", opened=opened))
+    return common.shown_once(
+        render_template("accounts/people/initial_password.html", opened=opened, heading=_("Password reset"))
+    )
 
 
 def _set_enabled(account_id: int, enabled: bool):
@@ -203,53 +167,19 @@ def import_sheet():
     Any invalid row: the page lists every row error and nothing is created. All valid: one transaction
     creates them and the page shows each initial password once.
     """
-    form = ImportForm()
-    if form.validate_on_submit():
-        upload = form.sheet.data
-        try:
-            sheet = read_sheet(
-                upload.filename,
-                upload.read(),
-                people.PURCHASER_COLUMNS,
-                current_app.config["IMPORT_MAX_ROWS"],
-            )
-            opened = people.import_purchasers(current_user, sheet)
-        except people.ImportInvalid as error:
-            db.session.rollback()
-            flash(error.translated(), "error")
-            return render_template("accounts/people/import.html", form=form, errors=error.errors)
-        except DomainError as error:
-            db.session.rollback()
-            message = error.translated()
-            flash(message, "error")
-            form.sheet.errors = [*form.sheet.errors, message]
-        else:
-            db.session.commit()
-            return _shown_once(render_template("accounts/people/imported.html", opened=opened))
-    return render_template("accounts/people/import.html", form=form, errors=None)
+    return common.import_sheet(
+        people.PURCHASER_COLUMNS,
+        lambda sheet, _filename: people.import_purchasers(current_user, sheet),
+        "accounts/people/import.html",
+        "accounts/people/imported.html",
+    )
 
 
 @bp.route("/import/template.xlsx")
 @policy.roles(Role.unit_manager)
 def import_template():
-    """An empty workbook with the columns an import expects (phone cells formatted as text)."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "采购人账号"
-    sheet.append(people.TEMPLATE_HEADERS)
-    for cell, width in zip(sheet[1], (16, 24, 18), strict=True):
-        cell.font = Font(bold=True)
-        sheet.column_dimensions[cell.column_letter].width = width
-    # Text format keeps Excel from turning usernames of digits and phone numbers into numbers.
-    for row in sheet.iter_rows(min_row=2, max_row=501, min_col=2, max_col=3):
-        for cell in row:
-            cell.number_format = "@"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    buffer.seek(0)
-    return send_file(
-        buffer, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name="采购人账号导入模板.xlsx"
-    )
+    """An empty workbook with the columns an import expects."""
+    return common.send_workbook(people.import_template(), "采购人账号导入模板.xlsx")
 
 
 # --- home panel --------------------------------------------------------------------------------------------
@@ -261,7 +191,7 @@ def purchasers_not_activated(user: User) -> Panel:
     return Panel(
         title=_("Purchaser accounts not yet activated"),
         count=count,
-        link=url_for("people.index", status=people.NOT_ACTIVATED),
+        link=url_for("people.index", status=AccountStatus.not_activated.value),
         link_text=_("Purchaser accounts"),
         items=[(f"{account.name} ({account.username})", None) for account in first],
     )

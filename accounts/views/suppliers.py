@@ -15,7 +15,8 @@ from accounts import suppliers as supplier_services
 from accounts.home import Panel, home_panel
 from accounts.labels import label
 from accounts.models import Region, RegionLevel, Role, Supplier, SupplierKind, SupplierStatus, User
-from shop.common import DomainError
+from accounts.views import common
+from shop.common import N_, DomainError
 from shop.extensions import db
 
 bp = Blueprint("suppliers", __name__, url_prefix="/suppliers")
@@ -28,6 +29,14 @@ ACTION_LABELS = {
     "reject": _l("Reject"),
     "suspend": _l("Suspend"),
     "reinstate": _l("Reinstate"),
+}
+
+#: The steps that take a supplier off its way ask before they are taken (params: name).
+CONFIRM_QUESTIONS = {
+    "reject": N_("Reject the application of %(name)s? Give the reason: the supplier will read it."),
+    "suspend": N_(
+        "Suspend %(name)s? It cannot sell until reinstated. Give the reason: the supplier reads it."
+    ),
 }
 
 HISTORY_LABELS = {
@@ -117,13 +126,16 @@ class ReasonForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=500)])
 
 
-def _show_error(form: FlaskForm, error: DomainError) -> None:
-    """Flash the refusal and put it beside the field it names."""
-    message = error.translated()
-    flash(message, "error")
-    field = getattr(error, "field", None)
-    if field and field in form:
-        form[field].errors = [*form[field].errors, message]
+def _supplier_page(supplier: Supplier) -> dict:
+    """What every page showing a supplier's facts and history needs (``_facts.html``, ``_history.html``)."""
+    return {
+        "supplier": supplier,
+        "history": supplier_services.status_history(supplier),
+        "history_labels": HISTORY_LABELS,
+        "reason": supplier_services.shown_reason(supplier),
+        "full_bank_account": policy.sees_full_bank_account(current_user, supplier),
+        "reviewer_names": policy.sees_reviewer_names(current_user),
+    }
 
 
 # --- registration and the supplier's own page --------------------------------------------------------------
@@ -143,7 +155,7 @@ def register():
             )
         except DomainError as error:
             db.session.rollback()
-            _show_error(form, error)
+            common.show_error(form, error)
         else:
             db.session.commit()
             # A fresh session, as at login: nothing from before the account existed carries over.
@@ -161,15 +173,7 @@ def register():
 
 
 def _render_mine(form: SupplierForm | None):
-    supplier = current_user.supplier
-    return render_template(
-        "accounts/suppliers/mine.html",
-        supplier=supplier,
-        history=supplier_services.status_history(supplier),
-        history_labels=HISTORY_LABELS,
-        form=form,
-        full_bank_account=policy.sees_full_bank_account(current_user, supplier),
-    )
+    return render_template("accounts/suppliers/mine.html", form=form, **_supplier_page(current_user.supplier))
 
 
 @bp.route("/mine")
@@ -190,7 +194,7 @@ def resubmit():
             supplier_services.resubmit_supplier(current_user, current_user.supplier, form.facts())
         except DomainError as error:
             db.session.rollback()
-            _show_error(form, error)
+            common.show_error(form, error)
         else:
             db.session.commit()
             flash(_("Your application is submitted again."), "success")
@@ -238,8 +242,8 @@ def index():
         "accounts/suppliers/index.html",
         suppliers=rows[:PAGE_SIZE],
         next_before=rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None,
-        counties=db.session.scalars(counties.order_by(Region.code)).all(),
-        statuses=list(SupplierStatus),
+        counties=[(county.id, county.name) for county in db.session.scalars(counties.order_by(Region.code))],
+        statuses=[(status.value, label(status)) for status in SupplierStatus],
         filters=filters,
         # The next-page link keeps the filters in use, and only those.
         page_args={key: value for key, value in filters.items() if value},
@@ -257,12 +261,22 @@ def detail(supplier_id: int):
     actions = supplier_services.available_transitions(current_user, supplier)
     return render_template(
         "accounts/suppliers/detail.html",
-        supplier=supplier,
-        history=supplier_services.status_history(supplier),
-        history_labels=HISTORY_LABELS,
-        actions=[(name, ACTION_LABELS[name], supplier_services.TRANSITIONS[name]) for name in actions],
-        full_bank_account=policy.sees_full_bank_account(current_user, supplier),
+        actions=[
+            (
+                name,
+                ACTION_LABELS[name],
+                supplier_services.TRANSITIONS[name],
+                _confirm_question(name, supplier),
+            )
+            for name in actions
+        ],
+        **_supplier_page(supplier),
     )
+
+
+def _confirm_question(action: str, supplier: Supplier) -> str | None:
+    question = CONFIRM_QUESTIONS.get(action)
+    return _(question, name=supplier.name) if question else None
 
 
 @bp.route("/<int:supplier_id>/<action>", methods=["POST"])
@@ -322,8 +336,9 @@ def suppliers_to_admit(user: User) -> Panel:
 def your_application(user: User) -> Panel:
     supplier = user.supplier
     text = label(supplier.status)
-    if supplier.status_reason and supplier.status in (SupplierStatus.rejected, SupplierStatus.suspended):
-        text = f"{text}: {supplier.status_reason}"
+    reason = supplier_services.shown_reason(supplier)
+    if reason:
+        text = f"{text}: {reason}"
     return Panel(
         title=_("Your application"),
         # Nothing waits once admitted; until then the application is the supplier's open matter.

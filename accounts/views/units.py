@@ -1,63 +1,23 @@
 """Regions and budget units: the region tree, the unit list and page, registering units one by one or
 from a sheet, and the home-page panels about them.
 
-Initial passwords are shown once, on the page that answers the POST that made them (marked ``no-store``).
+Initial passwords are shown once, on the page that answers the POST that made them (``common.shown_once``).
 """
 
-import io
-
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    send_file,
-    url_for,
-)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from accounts import policy, units
 from accounts.home import Panel, home_panel
-from accounts.imports import RowError, read_sheet
 from accounts.models import BudgetUnit, Region, Role, User
 from accounts.units import queries
-from accounts.units.forms import ImportForm, RegionForm, UnitForm
+from accounts.units.forms import RegionForm, UnitForm
+from accounts.views import common
 from shop.common import DomainError
 from shop.extensions import db
 
 bp = Blueprint("units", __name__, url_prefix="/units")
-
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MANAGER_STATUS = {
-    "activated": (_l("Activated"), "active"),
-    "opened": (_l("Not activated"), "pending"),
-    "none": (_l("No manager account"), "disabled"),
-}
-
-
-def _shown_once(html: str):
-    """A page carrying a password: never kept by the browser or a proxy."""
-    response = make_response(html)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _show_error(form: FlaskForm, error: DomainError) -> None:
-    """Flash the refusal and put it beside the field it names."""
-    message = error.translated()
-    flash(message, "error")
-    # Every field at fault gets its message; a refusal without a list names (at most) one field.
-    problems = getattr(error, "problems", None) or [RowError(0, getattr(error, "field", None), message)]
-    for problem in problems:
-        if problem.column and problem.column in form:
-            form[problem.column].errors = [*form[problem.column].errors, problem.translated()]
 
 
 # --- regions -----------------------------------------------------------------------------------------------
@@ -95,7 +55,7 @@ def create_region():
             )
         except DomainError as error:
             db.session.rollback()
-            _show_error(form, error)
+            common.show_error(form, error)
         else:
             db.session.commit()
             flash(_("Region %(code)s %(name)s added.", code=region.code, name=region.name), "success")
@@ -148,10 +108,13 @@ def index():
         "accounts/units/index.html",
         units=rows,
         counts=queries.account_counts([unit.id for unit in rows]),
-        manager_status=MANAGER_STATUS,
         next_after=next_after,
         # A unit manager's units are few and its scope is not a region: no region filter.
-        regions=[] if current_user.role == Role.unit_manager else queries.regions_for_filter(current_user),
+        regions=[]
+        if current_user.role == Role.unit_manager
+        else [
+            (region.id, f"{region.code} {region.name}") for region in queries.regions_for_filter(current_user)
+        ],
         filters=filters,
         # The next-page link keeps the filters in use, and only those.
         page_args={key: value for key, value in args.items() if value},
@@ -176,7 +139,6 @@ def detail(unit_id: int):
         subordinates=queries.subordinate_tree(current_user, unit),
         accounts=queries.unit_accounts(unit),
         counts=queries.account_counts([unit.id])[unit.id],
-        manager_status=MANAGER_STATUS,
     )
 
 
@@ -201,10 +163,10 @@ def create():
             unit, manager, initial = units.create_unit(current_user, form.facts())
         except DomainError as error:
             db.session.rollback()
-            _show_error(form, error)
+            common.show_error(form, error)
             return _render_new(form, 400)
         db.session.commit()
-        return _shown_once(
+        return common.shown_once(
             render_template("accounts/units/created.html", unit=unit, manager=manager, initial=initial)
         )
     return _render_new(form, 400 if form.is_submitted() else 200)
@@ -219,43 +181,19 @@ def import_sheet():
     one transaction creates the units and their manager accounts, and the page shows each initial
     password once.
     """
-    form = ImportForm()
-    if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            sheet = read_sheet(
-                upload.filename,
-                upload.read(),
-                units.IMPORT_COLUMNS,
-                current_app.config["IMPORT_MAX_ROWS"],
-            )
-            created = units.import_units(current_user, sheet, filename=upload.filename or "")
-        except units.UnitImportRefused as error:
-            db.session.rollback()
-            flash(error.translated(), "error")
-            return render_template("accounts/units/import.html", form=form, errors=error.errors), 400
-        except DomainError as error:
-            db.session.rollback()
-            message = error.translated()
-            flash(message, "error")
-            form.file.errors = [*form.file.errors, message]
-        else:
-            db.session.commit()
-            return _shown_once(render_template("accounts/units/imported.html", created=created))
-        return render_template("accounts/units/import.html", form=form, errors=None), 400
-    return render_template("accounts/units/import.html", form=form, errors=None)
+    return common.import_sheet(
+        units.IMPORT_COLUMNS,
+        lambda sheet, filename: units.import_units(current_user, sheet, filename=filename),
+        "accounts/units/import.html",
+        "accounts/units/imported.html",
+    )
 
 
 @bp.route("/import/template.xlsx")
 @policy.roles(Role.operator, Role.finance)
 def import_template():
     """An empty workbook with the Chinese column headers an import expects."""
-    return send_file(
-        io.BytesIO(units.import_template()),
-        mimetype=XLSX_MIMETYPE,
-        as_attachment=True,
-        download_name="预算单位导入模板.xlsx",
-    )
+    return common.send_workbook(units.import_template(), "预算单位导入模板.xlsx")
 
 
 # --- home panels -------------------------------------------------------------------------------------------

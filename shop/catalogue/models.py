@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accounts.models import Region, Supplier, User
@@ -40,6 +40,8 @@ class Product(db.Model):
         Index("ix_product_status_category", "status", "category_id"),
         Index("ix_product_status_listed_at", "status", "listed_at"),
         Index("ix_product_status_sales", "status", "sales_count"),
+        # Sort by price; the id settles ties so that pages do not overlap.
+        Index("ix_product_status_price", "status", "price", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,6 +78,11 @@ class Product(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     #: When it was last approved for listing (sort by newest).
     listed_at: Mapped[datetime | None]
+    #: Search tokens of the name, and of the spec and description (shop.catalogue.search): kept current
+    #: by ``_fill_search_columns`` below; indexed by the database's full-text index (migration 0004).
+    #: Only the database reads them: never loaded unless asked for.
+    search_name: Mapped[str] = mapped_column(Text, default="", server_default="", deferred=True)
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="", deferred=True)
 
     supplier: Mapped[Supplier] = relationship()
     category: Mapped[Category] = relationship()
@@ -90,6 +97,31 @@ class Product(db.Model):
     @property
     def is_buyable(self) -> bool:
         return self.status == ProductStatus.listed and self.supplier.can_list_products
+
+
+_SEARCHED = ("name", "spec", "description")
+
+
+@event.listens_for(Product, "before_insert")
+def _index_new_product(_mapper, _connection, product: Product) -> None:
+    _fill_search_columns(product)
+
+
+@event.listens_for(Product, "before_update")
+def _index_changed_product(_mapper, _connection, product: Product) -> None:
+    # Most updates (stock, status, sales) leave the texts alone: no tokens to recompute, nothing to load.
+    state = inspect(product)
+    if any(state.attrs[key].history.has_changes() for key in _SEARCHED):
+        _fill_search_columns(product)
+
+
+def _fill_search_columns(product: Product) -> None:
+    """Keep the search tokens in step with the texts whenever the ORM writes a product (bulk Core writes
+    call ``search_columns`` themselves)."""
+    from shop.catalogue.search import search_columns  # search.py queries this model: imported late
+
+    for key, value in search_columns(product.name, product.spec, product.description).items():
+        setattr(product, key, value)
 
 
 class ProductImage(db.Model):

@@ -6,15 +6,14 @@ with the demo city loaded, so pages show what a newcomer sees after ``make run``
 
 import threading
 
-import psycopg
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from accounts.demo.load import load_demo
 from shop.app import create_app
 from shop.extensions import db
+from tests.conftest import own_database_url
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -40,17 +39,7 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 def _e2e_database_url(tmp_path_factory) -> str:
-    import os
-
-    test_url = os.environ.get("TEST_DATABASE_URL")
-    if not test_url:
-        return f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.sqlite3'}"
-    url = make_url(test_url)
-    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute("DROP DATABASE IF EXISTS app_e2e")
-        connection.execute("CREATE DATABASE app_e2e")
-    return url.set(database="app_e2e").render_as_string(hide_password=False)
+    return own_database_url(tmp_path_factory, "app_e2e")
 
 
 @pytest.fixture(scope="session")
