@@ -18,7 +18,7 @@ from accounts.account_rules import account_problems, normalise_account
 from accounts.models import BudgetUnit, Region, RegionLevel, Role, Supplier, User
 from accounts.models.users import casefolded
 from accounts.validators import is_valid_phone, is_valid_username, password_problems
-from shop.common import N_, DomainError, utcnow
+from shop.common import N_, DomainError, lock_row, utcnow
 from shop.extensions import db
 
 
@@ -254,7 +254,7 @@ def set_own_password(user: User, new_password: str, current_password: str | None
     """
     now = utcnow()
     if current_password is not None:
-        db.session.refresh(user, with_for_update=True)
+        lock_row(user)
         if user.locked_until is not None and user.locked_until > now:
             raise LoginRefused(LOCKED, locked=True, minutes=_minutes_left(user, now))
         if not check_password_hash(user.password_hash, current_password):

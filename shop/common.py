@@ -60,3 +60,20 @@ class DomainError(Exception):
             key: label(value) if isinstance(value, enum.Enum) else value for key, value in self.params.items()
         }
         return gettext(self.message, **params)
+
+
+def lock_row(obj) -> None:
+    """Lock ``obj``'s row until the transaction ends (PostgreSQL; SQLite's writers are serialised anyway)
+    and re-read it, so a check that follows sees what concurrent transactions committed.
+
+    A plain ``SELECT id … FOR UPDATE`` of that row alone: ``session.refresh(obj, with_for_update=True)``
+    would repeat the eager joins the object was loaded with, and PostgreSQL refuses FOR UPDATE on the
+    nullable side of an outer join.
+    """
+    from sqlalchemy import select
+
+    from shop.extensions import db
+
+    model = type(obj)
+    db.session.execute(select(model.id).where(model.id == obj.id).with_for_update())
+    db.session.refresh(obj)

@@ -18,7 +18,7 @@ from accounts.models import Role, Supplier, SupplierStatus, User
 from accounts.notices import notify
 from accounts.suppliers.errors import SupplierError, not_now, not_yours
 from accounts.suppliers.reading import accounts_of, operators, supplier_link
-from shop.common import N_, utcnow
+from shop.common import N_, lock_row, utcnow
 from shop.extensions import db
 
 # --- who may do which transition ---------------------------------------------------------------------------
@@ -100,7 +100,7 @@ def apply_transition(actor: User, supplier: Supplier, name: str, reason: str | N
     """
     transition = TRANSITIONS[name]
     # Re-read the status under a row lock: two reviewers acting at once must not both move it.
-    db.session.refresh(supplier, with_for_update=True)
+    lock_row(supplier)
     statuses = transition.allowed_from.get(actor.role)
     if statuses is None or not policy.can_view_supplier(actor, supplier):
         raise not_yours(supplier)

@@ -16,7 +16,7 @@ from accounts.notices import notify
 from accounts.suppliers.errors import SupplierError, not_now, not_yours
 from accounts.suppliers.reading import finance_over, supplier_link
 from accounts.validators import is_valid_credit_code, is_valid_phone, normalise_credit_code
-from shop.common import N_, utcnow
+from shop.common import N_, lock_row, utcnow
 from shop.extensions import db
 
 
@@ -164,7 +164,7 @@ def resubmit_supplier(actor: User, supplier: Supplier, facts: SupplierFacts) -> 
     """
     if actor.role != Role.supplier or actor.supplier_id != supplier.id:
         raise not_yours(supplier)
-    db.session.refresh(supplier, with_for_update=True)
+    lock_row(supplier)
     if supplier.status != SupplierStatus.rejected:
         raise not_now(supplier)
     _checked(facts, supplier)

@@ -22,7 +22,7 @@ from accounts.notices import notify
 from shop import policy
 from shop.aftersales import photos as photo_files
 from shop.aftersales.models import Evaluation, Refund, ReturnLine, ReturnPhoto, ReturnRequest, ReturnStatus
-from shop.common import N_, DomainError, utcnow
+from shop.common import N_, DomainError, lock_row, utcnow
 from shop.extensions import db
 from shop.formatting import yuan
 from shop.orders.models import Order, OrderEvent, OrderLine, OrderStatus
@@ -104,7 +104,7 @@ def request_return(
     """
     _check_buyer(actor, order, N_("Only the buying unit of order %(number)s may ask for a return."))
     # Locks the order: two requests at once must not both count the same returnable units.
-    db.session.refresh(order, with_for_update=True)
+    lock_row(order)
     if order.status not in RETURNABLE:
         raise AftersalesError(
             N_("Order %(number)s is “%(status)s”: returns are asked between acceptance and closing."),
@@ -186,7 +186,7 @@ def _check_answer(actor: User, request: ReturnRequest) -> None:
             N_("Only the supplier of order %(number)s may answer its returns."), number=order.number
         )
     # Locks the request: two answers at once must not both be taken.
-    db.session.refresh(request, with_for_update=True)
+    lock_row(request)
     if request.status != ReturnStatus.requested:
         raise AftersalesError(
             N_("This return is already “%(status)s”."), number=order.number, status=request.status

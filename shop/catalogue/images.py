@@ -23,7 +23,7 @@ from accounts import audit
 from accounts.models import User
 from shop.catalogue import products
 from shop.catalogue.models import Product, ProductImage
-from shop.common import N_
+from shop.common import N_, lock_row
 from shop.extensions import db
 
 MAX_IMAGES = 5
@@ -62,7 +62,7 @@ def add_images(actor: User, product: Product, uploads: list[tuple[str, BinaryIO]
     if not uploads:
         return []
     # Two uploads at once must not both pass the count: count under the product's row lock.
-    db.session.refresh(product, with_for_update=True)
+    lock_row(product)
     if len(product.images) + len(uploads) > MAX_IMAGES:
         raise products.ProductError(
             N_("A product may have at most %(count)d pictures."), field="images", count=MAX_IMAGES

@@ -21,7 +21,7 @@ from accounts.models import Region, RegionLevel, Role, User
 from accounts.notices import notify
 from shop import policy as shop_policy
 from shop.catalogue.models import Category, Product, ProductStatus
-from shop.common import N_, DomainError, utcnow
+from shop.common import N_, DomainError, lock_row, utcnow
 from shop.extensions import db
 
 STATUS_LABELS = {
@@ -129,7 +129,7 @@ def apply_transition(actor: User, product: Product, name: str, reason: str | Non
     transition = TRANSITIONS[name]
     # Re-read the status under a row lock: two reviewers (or a reviewer and the supplier) acting at once
     # must not both move it.
-    db.session.refresh(product, with_for_update=True)
+    lock_row(product)
     if actor.role != transition.role:
         raise _not_yours(product)
     if actor.role == Role.supplier:
@@ -351,7 +351,7 @@ def update_product(actor: User, product: Product, data: ProductData) -> list[str
     """
     check_seller(actor, product)
     # Orders decrement the stock concurrently: read the row under a lock before overwriting it.
-    db.session.refresh(product, with_for_update=True)
+    lock_row(product)
     values = checked(data)
     changed = [key for key, value in values.items() if getattr(product, key) != value]
     if not changed:

@@ -1,8 +1,9 @@
 """What the demo's suppliers sell: Lüliang's farm produce as plain data, and a plan of ~600 products.
 
 Each ``Kind`` is a product line (小米, 红枣, 胡麻油 …) with its name variants, its packings and a typical
-price for each packing (2024–2026 retail prices in Shanxi, roughly), read from the table ``produce.txt``. A supplier sells mostly the kinds its
-name says it specialises in (a 红枣 cooperative sells jujubes), and some everyday produce besides.
+price for each packing (2024–2026 retail prices in Shanxi, roughly), read from the table ``produce.txt``.
+A supplier sells mostly the kinds its name says it specialises in (a 红枣 cooperative sells jujubes), and
+some everyday produce besides.
 No database here: ``plan_products`` is a pure function of the suppliers and a seeded ``random.Random``.
 """
 
@@ -33,9 +34,7 @@ def _read_kinds(path: Path) -> tuple[Kind, ...]:
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
-        category, product, variants, packings, specialities, description = (
-            f.strip() for f in line.split("|")
-        )
+        category, product, variants, packings, specialities, description = map(str.strip, line.split("|"))
         kinds.append(
             Kind(
                 category=category,

@@ -26,7 +26,7 @@ from shop import policy
 from shop.aftersales.models import Refund
 from shop.cart.services import add_item
 from shop.catalogue.models import Product
-from shop.common import N_, DomainError, utcnow
+from shop.common import N_, DomainError, lock_row, utcnow
 from shop.extensions import db
 from shop.orders.models import Order, OrderEvent, OrderStatus, PaymentStatus
 from shop.orders.placing import restore_stock
@@ -153,7 +153,7 @@ def transition(order: Order, actor: User | None, to_status: OrderStatus | str, *
     if unknown:
         raise TypeError(f"step {step.verb} takes no field {', '.join(sorted(unknown))}")
     # Re-read the status under a row lock: the two sides acting at once must not both move it.
-    db.session.refresh(order, with_for_update=True)
+    lock_row(order)
     if party_of(actor, order) not in step.parties:
         raise OrderError(step.not_yours, number=order.number)
     if order.status not in step.sources:

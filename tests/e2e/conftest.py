@@ -43,13 +43,14 @@ def _e2e_database_url(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """The base URL of the app, served on a free loopback port, with the demo city loaded."""
+def e2e_app(tmp_path_factory):
+    """The app the browser talks to, on its own database with the demo city loaded."""
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": _e2e_database_url(tmp_path_factory),
             "SECRET_KEY": "e2e-secret",
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            "UPLOAD_FOLDER": str(tmp_path_factory.mktemp("uploads")),
         }
     )
     with app.app_context():
@@ -57,10 +58,16 @@ def live_server(tmp_path_factory):
         load_demo()
         db.session.commit()
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(e2e_app):
+    """The base URL of the app, served on a free loopback port."""
+    server = make_server("127.0.0.1", 0, e2e_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
-    with app.app_context():
-        db.engine.dispose()

@@ -17,7 +17,7 @@ from shop.catalogue.models import Category, Product, ProductStatus
 from shop.catalogue.search import TextSearch, search_columns
 from shop.counters import Counter
 from shop.demo import load as marketplace
-from shop.demo.produce import SupplierInfo, plan_products
+from shop.demo.produce import CATEGORIES, KINDS, SupplierInfo, plan_products
 from shop.extensions import db
 from shop.orders import numbers
 from shop.orders.models import Order, OrderLine, OrderStatus, PaymentStatus
@@ -209,3 +209,10 @@ def test_the_plan_is_deterministic():
     assert first == plan_products(suppliers, random.Random(1))
     jujubes = [plan for plan in first if plan.supplier_id == 1]
     assert sum(plan.category == "红枣" for plan in jujubes) >= len(jujubes) // 3, "a speciality"
+
+
+def test_the_produce_table_reads_into_kinds_of_every_category():
+    assert len(KINDS) >= 50 and {kind.category for kind in KINDS} == set(CATEGORIES)
+    for kind in KINDS:
+        assert kind.variants and kind.packings and "{county}" in kind.description, kind
+        assert all(len(packing) == 3 and Decimal(packing[2]) > 0 for packing in kind.packings), kind
