@@ -7,6 +7,7 @@ Builds on ``accounts.policy``; views still declare their audience there (``publi
 from sqlalchemy import select
 
 from accounts.models import BudgetUnit, Role, User
+from accounts.models.orgs import subtree_select
 from accounts.policy import region_subtree
 from shop.catalogue.models import Product
 from shop.extensions import db
@@ -55,9 +56,12 @@ ORDER_BUYERS = (Role.purchaser, Role.unit_manager)
 def order_scope(user: User):
     """A where-clause restricting ``Order`` to the orders the user may see, or None for all (operator).
 
-    A purchaser and a unit manager see their own unit's orders, a supplier its own orders, a finance
-    bureau the orders of the units in its region's subtree.
+    A purchaser sees its own unit's orders; a unit manager its unit's and, when it supervises others,
+    theirs too (DESIGN.md: a supervising unit's manager sees its subordinate units); a supplier its own
+    orders; a finance bureau the orders of the units in its region's subtree.
     """
+    if user.role == Role.unit_manager:
+        return Order.unit_id.in_(subtree_select(BudgetUnit, user.unit_id, name="managed_units"))
     if user.role in ORDER_BUYERS:
         return Order.unit_id == user.unit_id
     if user.role == Role.supplier:
@@ -84,10 +88,11 @@ def order_party(user: User | None, order) -> str | None:
 
 
 def can_view_order(user: User, order) -> bool:
-    """The order's two sides, the operator, and a finance bureau over the buying unit (``order_scope``)."""
+    """The order's two sides, the operator, and (``order_scope``) a finance bureau over the buying unit or
+    the manager of a unit supervising it. Only the two sides act on an order (``order_party``)."""
     if order_party(user, order) is not None or user.role == Role.operator:
         return True
-    if user.role != Role.finance:
+    if user.role not in (Role.finance, Role.unit_manager):
         return False
     return db.session.scalar(select(Order.id).where(Order.id == order.id, order_scope(user))) is not None
 

@@ -405,3 +405,21 @@ def test_home_panels_show_what_waits_for_each_side(client, login_as, order_in, b
     client.post("/logout")
     login_as(users[Role.operator])
     assert "/orders/supplier-ratings" in client.get("/").get_data(as_text=True)
+
+
+def test_a_supervising_manager_sees_but_cannot_act_on_subordinate_orders(
+    client, users, make_user, make_unit, make_product, make_order, login_as
+):
+    from shop.orders.models import OrderStatus
+
+    manager = users[Role.unit_manager]
+    school = make_unit("吕梁市第一中学", parent=manager.unit)
+    buyer = make_user(Role.purchaser, unit=school)
+    order = make_order({make_product(): 2}, purchaser=buyer)
+    other = make_order({make_product(): 1}, purchaser=make_user(Role.purchaser, unit=make_unit("别的单位")))
+    login_as(manager)
+    assert order.number in client.get("/orders/").get_data(as_text=True)
+    assert client.get(f"/orders/{order.id}").status_code == 200
+    assert client.get(f"/orders/{other.id}").status_code == 404
+    client.post(f"/orders/{order.id}/cancel", data={"reason": "不需要了"})
+    assert db.session.get(type(order), order.id).status == OrderStatus.placed
