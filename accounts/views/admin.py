@@ -7,7 +7,7 @@ Who sees which account is ``policy.administered_account_scope``; who may act on 
 page answering the POST that made them (``common.shown_once``).
 """
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -153,37 +153,22 @@ def reset_password(account_id: int):
     :raise 404: not an account on the user's administration page.
     """
     account = _administered_or_404(account_id)
-    try:
-        initial = services.administer_reset_password(current_user, account)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.translated(), "error")
-        return redirect(url_for("admin.accounts"))
-    opened = people.Opened(account.username, account.name, initial)
-    db.session.commit()
-    return common.shown_once(
-        render_template("accounts/admin/initial_password.html", opened=opened, heading=_("Password reset"))
+    return common.reset_and_show(
+        account,
+        lambda: services.administer_reset_password(current_user, account),
+        "accounts/admin/initial_password.html",
+        "admin.accounts",
     )
 
 
 def _set_enabled(account_id: int, enabled: bool):
     account = _administered_or_404(account_id)
-    try:
-        services.administer_set_enabled(current_user, account, enabled)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.translated(), "error")
-    else:
-        username = account.username
-        db.session.commit()
-        if enabled:
-            flash(_("The account %(username)s can log in again.", username=username), "success")
-        else:
-            flash(
-                _("The account %(username)s is deactivated and can no longer log in.", username=username),
-                "success",
-            )
-    return redirect(url_for("admin.accounts"))
+    return common.enable_and_return(
+        account,
+        lambda: services.administer_set_enabled(current_user, account, enabled),
+        enabled,
+        "admin.accounts",
+    )
 
 
 @bp.route("/accounts/<int:account_id>/deactivate", methods=["POST"])

@@ -8,7 +8,8 @@ Initial passwords are shown once, on the page that answers the POST that made th
 import io
 from collections.abc import Callable
 
-from flask import current_app, flash, make_response, render_template, send_file
+from flask import current_app, flash, make_response, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -81,3 +82,40 @@ def send_workbook(data: bytes, download_name: str):
     return send_file(
         io.BytesIO(data), mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=download_name
     )
+
+
+def reset_and_show(account, reset: Callable[[], str], template: str, back: str):
+    """Give ``account`` a new initial password with ``reset()`` and show it once (``template``), or flash the
+    refusal and go back to ``back`` (an endpoint). Commits once."""
+    from accounts.people import Opened
+
+    try:
+        initial = reset()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.translated(), "error")
+        return redirect(url_for(back))
+    opened = Opened(account.username, account.name, initial)
+    db.session.commit()
+    return shown_once(render_template(template, opened=opened, heading=_("Password reset")))
+
+
+def enable_and_return(account, set_enabled: Callable[[], None], enabled: bool, back: str):
+    """Deactivate or re-enable ``account`` with ``set_enabled()``, say what happened, go back to ``back``.
+    Commits once."""
+    try:
+        set_enabled()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.translated(), "error")
+    else:
+        username = account.username
+        db.session.commit()
+        if enabled:
+            flash(_("The account %(username)s can log in again.", username=username), "success")
+        else:
+            flash(
+                _("The account %(username)s is deactivated and can no longer log in.", username=username),
+                "success",
+            )
+    return redirect(url_for(back))

@@ -3,7 +3,7 @@
 Initial passwords are shown once, on the page that answers the POST that made them (``common.shown_once``).
 """
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -109,37 +109,19 @@ def reset_password(account_id: int):
     :raise 404: not a purchaser account of the manager's own unit.
     """
     account = _own_purchaser_or_404(account_id)
-    try:
-        initial = people.reset_purchaser_password(current_user, account)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.translated(), "error")
-        return redirect(url_for("people.index"))
-    opened = people.Opened(account.username, account.name, initial)
-    db.session.commit()
-    return common.shown_once(
-        render_template("accounts/people/initial_password.html", opened=opened, heading=_("Password reset"))
+    return common.reset_and_show(
+        account,
+        lambda: people.reset_purchaser_password(current_user, account),
+        "accounts/people/initial_password.html",
+        "people.index",
     )
 
 
 def _set_enabled(account_id: int, enabled: bool):
     account = _own_purchaser_or_404(account_id)
-    try:
-        people.set_purchaser_enabled(current_user, account, enabled)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.translated(), "error")
-    else:
-        username = account.username
-        db.session.commit()
-        if enabled:
-            flash(_("The account %(username)s can log in again.", username=username), "success")
-        else:
-            flash(
-                _("The account %(username)s is deactivated and can no longer log in.", username=username),
-                "success",
-            )
-    return redirect(url_for("people.index"))
+    return common.enable_and_return(
+        account, lambda: people.set_purchaser_enabled(current_user, account, enabled), enabled, "people.index"
+    )
 
 
 @bp.route("/<int:account_id>/deactivate", methods=["POST"])

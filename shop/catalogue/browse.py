@@ -161,20 +161,6 @@ def _price(value: str | None, message: str) -> Decimal | str | None:
     return amount.quantize(Decimal("0.01"))
 
 
-@dataclass(frozen=True)
-class Rating:
-    """A supplier's performance evaluations (履约评价), averaged."""
-
-    count: int
-    quality: float = 0.0
-    delivery: float = 0.0
-    service: float = 0.0
-
-    @property
-    def overall(self) -> float:
-        return round((self.quality + self.delivery + self.service) / 3, 1)
-
-
 @dataclass(frozen=True, slots=True)
 class Listed:
     """A product as the catalogue lists it: plain values read in one statement, not an ORM object (the
@@ -390,27 +376,6 @@ def _count_up_to(statement: Select, limit: int) -> int:
 
 
 # --- the product page --------------------------------------------------------------------------------------
-
-
-def supplier_ratings(supplier_ids: set[int]) -> dict[int, Rating]:
-    """The average evaluations of these suppliers, in one grouped query."""
-    if not supplier_ids:
-        return {}
-    rows = db.session.execute(
-        select(
-            Evaluation.supplier_id,
-            func.count(),
-            func.avg(Evaluation.quality),
-            func.avg(Evaluation.delivery),
-            func.avg(Evaluation.service),
-        )
-        .where(Evaluation.supplier_id.in_(supplier_ids))
-        .group_by(Evaluation.supplier_id)
-    ).all()
-    return {
-        supplier_id: Rating(count, float(quality), float(delivery), float(service))
-        for supplier_id, count, quality, delivery, service in rows
-    }
 
 
 def product_with_details(product_id: int) -> Product | None:

@@ -11,6 +11,7 @@ from werkzeug.routing import BuildError
 from accounts import policy
 from accounts.models import Role, Supplier
 from shop import policy as shop_policy
+from shop.aftersales import ratings
 from shop.catalogue import browse
 from shop.catalogue import favourites as favourite_list
 from shop.catalogue.browse import Certification, Sort
@@ -96,7 +97,7 @@ def product(product_id: int):
     return render_template(
         "shop/catalogue/product.html",
         product=item,
-        rating=browse.supplier_ratings({item.supplier_id}).get(item.supplier_id),
+        rating=ratings.supplier_ratings({item.supplier_id}).get(item.supplier_id),
         evaluations=browse.latest_evaluations(item.supplier_id),
         keeps_favourites=keeps_favourites,
         is_favourite=keeps_favourites and favourite_list.is_favourite(current_user, item),

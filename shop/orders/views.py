@@ -16,6 +16,7 @@ from accounts import policy
 from accounts.home import Panel, home_panel
 from accounts.models import Role, User
 from shop import policy as shop_policy
+from shop.aftersales import ratings as rating_figures
 from shop.aftersales import services as aftersales
 from shop.common import DomainError
 from shop.extensions import db
@@ -231,7 +232,7 @@ def supplier_dashboard():
         year_total=sum((month.total for month in months), dashboard.ZERO),
         top_products=dashboard.top_products(supplier_id),
         regions=dashboard.buyer_regions(supplier_id),
-        ratings=dashboard.supplier_ratings([supplier_id]).get(supplier_id),
+        ratings=rating_figures.supplier_ratings([supplier_id]).get(supplier_id),
     )
 
 
@@ -240,7 +241,7 @@ def supplier_dashboard():
 def supplier_ratings():
     """Every evaluated supplier's average quality, delivery and service scores, lowest first."""
     page = max(request.args.get("page", 1, type=int), 1)
-    rows = dashboard.rated_suppliers(limit=RATINGS_PAGE_SIZE + 1, offset=(page - 1) * RATINGS_PAGE_SIZE)
+    rows = rating_figures.rated_suppliers(limit=RATINGS_PAGE_SIZE + 1, offset=(page - 1) * RATINGS_PAGE_SIZE)
     return render_template(
         "shop/orders/supplier_ratings.html",
         rows=rows[:RATINGS_PAGE_SIZE],
@@ -327,7 +328,7 @@ def orders_to_evaluate(user: User) -> Panel:
 
 @home_panel(Role.operator, order=40)
 def ratings_panel(user: User) -> Panel:
-    lowest = dashboard.rated_suppliers(limit=5)
+    lowest = rating_figures.rated_suppliers(limit=5)
     return Panel(
         _("Supplier ratings"),
         0,

@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from accounts.models import Role
 from shop.aftersales.models import Evaluation
+from shop.aftersales.ratings import supplier_ratings
 from shop.aftersales.services import AftersalesError, evaluate
 from shop.extensions import db
-from shop.orders.dashboard import supplier_ratings
 from shop.orders.models import OrderEvent, OrderStatus
 
 S = OrderStatus
