@@ -77,3 +77,15 @@ def lock_row(obj) -> None:
     model = type(obj)
     db.session.execute(select(model.id).where(model.id == obj.id).with_for_update())
     db.session.refresh(obj)
+
+
+def newest_first_page(query, model, before: int | None, size: int) -> tuple[list, int | None]:
+    """One page of ``query``'s rows, newest (highest id) first, below the id ``before`` if given, and the
+    ``before`` of the next page (None on the last). Keyset paging: no COUNT, no OFFSET, so every page costs
+    the same however long the list."""
+    from shop.extensions import db
+
+    if before:
+        query = query.where(model.id < before)
+    rows = db.session.scalars(query.order_by(model.id.desc()).limit(size + 1)).all()
+    return rows[:size], rows[size - 1].id if len(rows) > size else None

@@ -22,7 +22,7 @@ from accounts.labels import AccountStatus, label
 from accounts.models import BudgetUnit, Region, Role, Supplier, User
 from accounts.models.orgs import subtree_select
 from accounts.views import common
-from shop.common import DomainError
+from shop.common import DomainError, newest_first_page
 from shop.extensions import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -106,9 +106,7 @@ def accounts():
             unknown.append(_("No budget unit has the code %(code)s.", code=unit_code))
         else:
             query = query.where(User.unit_id == unit_id)
-    if before:
-        query = query.where(User.id < before)
-    rows = [] if unknown else db.session.scalars(query.order_by(User.id.desc()).limit(PAGE_SIZE + 1)).all()
+    rows, next_before = ([], None) if unknown else newest_first_page(query, User, before, PAGE_SIZE)
 
     filters = {
         "role": role.value if role else "",
@@ -119,8 +117,8 @@ def accounts():
     }
     return render_template(
         "accounts/admin/accounts.html",
-        accounts=rows[:PAGE_SIZE],
-        next_before=rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None,
+        accounts=rows,
+        next_before=next_before,
         role_options=[(r.value, label(r)) for r in roles],
         status_options=[(s.value, label(s)) for s in AccountStatus],
         filters=filters,

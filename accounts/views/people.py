@@ -17,7 +17,7 @@ from accounts.home import Panel, home_panel
 from accounts.labels import AccountStatus, label
 from accounts.models import Role, User
 from accounts.views import common
-from shop.common import DomainError
+from shop.common import DomainError, newest_first_page
 from shop.extensions import db
 
 bp = Blueprint("people", __name__, url_prefix="/people")
@@ -57,15 +57,13 @@ def index():
         query = query.where(
             or_(User.name.icontains(text, autoescape=True), User.username.icontains(text, autoescape=True))
         )
-    if before:
-        query = query.where(User.id < before)
-    rows = db.session.scalars(query.order_by(User.id.desc()).limit(PAGE_SIZE + 1)).all()
+    rows, next_before = newest_first_page(query, User, before, PAGE_SIZE)
 
     filters = {"status": status.value if status else "", "q": text}
     return render_template(
         "accounts/people/index.html",
-        accounts=rows[:PAGE_SIZE],
-        next_before=rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None,
+        accounts=rows,
+        next_before=next_before,
         counts=people.account_counts(current_user.unit_id),
         statuses=[(status.value, label(status)) for status in AccountStatus],
         is_locked=people.is_locked,

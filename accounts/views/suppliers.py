@@ -16,7 +16,7 @@ from accounts.home import Panel, home_panel
 from accounts.labels import label
 from accounts.models import Region, RegionLevel, Role, Supplier, SupplierKind, SupplierStatus, User
 from accounts.views import common
-from shop.common import N_, DomainError
+from shop.common import N_, DomainError, newest_first_page
 from shop.extensions import db
 
 bp = Blueprint("suppliers", __name__, url_prefix="/suppliers")
@@ -229,9 +229,7 @@ def index():
                 Supplier.credit_code.startswith(text.upper(), autoescape=True),
             )
         )
-    if before:
-        query = query.where(Supplier.id < before)
-    rows = db.session.scalars(query.order_by(Supplier.id.desc()).limit(PAGE_SIZE + 1)).all()
+    rows, next_before = newest_first_page(query, Supplier, before, PAGE_SIZE)
 
     counties = select(Region).where(Region.level == RegionLevel.county, Region.is_poverty_county.is_(True))
     region_scope = policy.region_scope(current_user)
@@ -240,8 +238,8 @@ def index():
     filters = {"status": status, "county": county_id or "", "q": text}
     return render_template(
         "accounts/suppliers/index.html",
-        suppliers=rows[:PAGE_SIZE],
-        next_before=rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None,
+        suppliers=rows,
+        next_before=next_before,
         counties=[(county.id, county.name) for county in db.session.scalars(counties.order_by(Region.code))],
         statuses=[(status.value, label(status)) for status in SupplierStatus],
         filters=filters,

@@ -19,10 +19,11 @@ from wtforms.validators import Length, Optional
 
 from accounts import policy
 from accounts.models import Role
+from accounts.views.common import show_error
 from shop import policy as shop_policy
 from shop.aftersales import photos, services
 from shop.aftersales.models import Evaluation, ReturnLine, ReturnPhoto, ReturnRequest, ReturnStatus
-from shop.common import DomainError
+from shop.common import DomainError, newest_first_page
 from shop.extensions import db
 from shop.orders.models import Order
 from shop.orders.queries import PAGE_SIZE
@@ -55,15 +56,6 @@ class EvaluationForm(FlaskForm):
     delivery = RadioField(_l("Timeliness of delivery"), choices=SCORE_CHOICES, validate_choice=False)
     service = RadioField(_l("Quality of service"), choices=SCORE_CHOICES, validate_choice=False)
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=1000)])
-
-
-def _show_error(form: FlaskForm, error: DomainError) -> None:
-    """Flash the refusal and put it beside the field it names."""
-    message = error.translated()
-    flash(message, "error")
-    field = getattr(error, "field", None)
-    if field and field in form:
-        form[field].errors = [*form[field].errors, message]
 
 
 def _order_or_404(order_id: int) -> Order:
@@ -111,13 +103,11 @@ def index():
         query = query.where(scope)
     if status in ReturnStatus.__members__:
         query = query.where(ReturnRequest.status == ReturnStatus(status))
-    if before:
-        query = query.where(ReturnRequest.id < before)
-    rows = db.session.scalars(query.order_by(ReturnRequest.id.desc()).limit(PAGE_SIZE + 1)).all()
+    rows, next_before = newest_first_page(query, ReturnRequest, before, PAGE_SIZE)
     return render_template(
         "shop/aftersales/index.html",
-        returns=rows[:PAGE_SIZE],
-        next_before=rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None,
+        returns=rows,
+        next_before=next_before,
         statuses=list(ReturnStatus),
         status=status,
     )
@@ -141,7 +131,7 @@ def new_return(order_id: int):
             asked = services.request_return(current_user, order, quantities, form.reason.data, uploads)
         except DomainError as error:
             db.session.rollback()
-            _show_error(form, error)
+            show_error(form, error)
             order = _order_or_404(order_id)
         else:
             db.session.commit()
@@ -260,7 +250,7 @@ def evaluate(order_id: int):
             )
         except DomainError as error:
             db.session.rollback()
-            _show_error(form, error)
+            show_error(form, error)
             order = _order_or_404(order_id)
         else:
             db.session.commit()

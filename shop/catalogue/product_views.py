@@ -13,11 +13,12 @@ from wtforms import BooleanField, MultipleFileField, SelectField, StringField, T
 from accounts import policy
 from accounts.home import Panel, home_panel
 from accounts.models import Role, User
+from accounts.views.common import show_error
 from accounts.views.suppliers import poverty_county_choices
 from shop import policy as shop_policy
 from shop.catalogue import images, products
 from shop.catalogue.models import Category, Product, ProductImage, ProductStatus
-from shop.common import DomainError
+from shop.common import DomainError, newest_first_page
 from shop.extensions import db
 
 bp = Blueprint("products", __name__, url_prefix="/supplier/products")
@@ -102,15 +103,6 @@ def _uploads() -> list[tuple[str, object]]:
     ]
 
 
-def _show_error(form: FlaskForm, error: DomainError) -> None:
-    """Flash the refusal and put it beside the field it names."""
-    message = error.translated()
-    flash(message, "error")
-    field = getattr(error, "field", None)
-    if field and field in form:
-        form[field].errors = [*form[field].errors, message]
-
-
 def _own_product_or_404(product_id: int) -> Product:
     """:raise 404: no such product, or another supplier's."""
     product = db.session.get(Product, product_id, options=[selectinload(Product.images)])
@@ -151,13 +143,11 @@ def index():
     )
     if status in ProductStatus.__members__:
         query = query.where(Product.status == ProductStatus(status))
-    if before:
-        query = query.where(Product.id < before)
-    rows = db.session.scalars(query.order_by(Product.id.desc()).limit(PAGE_SIZE + 1)).all()
+    rows, next_before = newest_first_page(query, Product, before, PAGE_SIZE)
     return render_template(
         "shop/products/index.html",
-        products=rows[:PAGE_SIZE],
-        next_before=rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None,
+        products=rows,
+        next_before=next_before,
         statuses=list(ProductStatus),
         status=status,
         supplier=current_user.supplier,
@@ -180,7 +170,7 @@ def new():
                 products.apply_transition(current_user, product, "submit")
         except DomainError as error:
             db.session.rollback()
-            _show_error(form, error)
+            show_error(form, error)
         else:
             db.session.commit()
             flash(_saved_message(product), "success")
@@ -213,7 +203,7 @@ def edit(product_id: int):
                 products.apply_transition(current_user, product, "submit")
         except DomainError as error:
             db.session.rollback()
-            _show_error(form, error)
+            show_error(form, error)
         else:
             db.session.commit()
             if not (changed or removed or added or submit):

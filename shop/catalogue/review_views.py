@@ -17,7 +17,7 @@ from accounts.home import Panel, home_panel
 from accounts.models import Region, Role, Supplier, User
 from shop.catalogue import products
 from shop.catalogue.models import Product, ProductStatus
-from shop.common import DomainError
+from shop.common import DomainError, newest_first_page
 from shop.extensions import db
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -83,9 +83,7 @@ def products_list():
         )
     if flagged_only:
         query = query.where(products.price_flag_condition(margin))
-    if before:
-        query = query.where(Product.id < before)
-    rows = db.session.scalars(query.order_by(Product.id.desc()).limit(PAGE_SIZE + 1)).all()
+    rows, next_before = newest_first_page(query, Product, before, PAGE_SIZE)
     filters = {
         "status": status,
         "supplier": supplier_id or "",
@@ -94,8 +92,8 @@ def products_list():
     }
     return render_template(
         "shop/review/products.html",
-        products=rows[:PAGE_SIZE],
-        next_before=rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None,
+        products=rows,
+        next_before=next_before,
         flagged={product.id for product in rows if _flagged(product, margin)},
         margin_percent=_percent(margin),
         statuses=list(ProductStatus),
