@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from flask import current_app, has_request_context, url_for
+from flask import has_request_context, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from accounts import audit
 from accounts.models import Region, RegionLevel, Role, User
@@ -33,7 +33,6 @@ STATUS_LABELS = {
 }
 
 #: Above market price × (1 + margin) a product's price is flagged for the operator.
-DEFAULT_PRICE_FLAG_MARGIN = Decimal("0.2")
 #: The largest whole number the stock and minimum-order columns take (32-bit integers).
 MAX_QUANTITY = 999_999_999
 _AMOUNT = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
@@ -382,30 +381,6 @@ def send_back_to_review(actor: User, product: Product) -> None:
 def _audited(values: dict) -> dict:
     # JSON has no Decimal: amounts as their exact text.
     return {key: str(value) if isinstance(value, Decimal) else value for key, value in values.items()}
-
-
-# --- price monitoring --------------------------------------------------------------------------------------
-
-
-def price_flag_margin() -> Decimal:
-    """The configured margin (``PRICE_FLAG_MARGIN``, default 0.2 = 20 % above the market price)."""
-    margin = current_app.config.get("PRICE_FLAG_MARGIN", DEFAULT_PRICE_FLAG_MARGIN)
-    return Decimal(str(margin))
-
-
-def is_price_flagged(price: Decimal, market_price: Decimal | None, margin: Decimal) -> bool:
-    """Is ``price`` above ``market_price`` × (1 + ``margin``)? Never when there is no market price."""
-    return market_price is not None and price > market_price * (1 + margin)
-
-
-def price_flag_condition(margin: Decimal):
-    """The same test as ``is_price_flagged``, as a where-clause, for lists and counts."""
-    # In whole cents against a whole factor: SQLite keeps these columns as floating point, and rounding to
-    # cents makes it agree with the exact Decimal test above (PostgreSQL's numeric is exact anyway).
-    factor = int((1 + margin) * 10000)
-    price_cents = func.round(Product.price * 100)
-    market_cents = func.round(Product.market_price * 100)
-    return Product.market_price.is_not(None) & (price_cents * 10000 > market_cents * factor)
 
 
 # --- helpers -----------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from wtforms.validators import Length, Optional
 from accounts import policy
 from accounts.home import Panel, home_panel
 from accounts.models import Region, Role, Supplier, User
-from shop.catalogue import products
+from shop.catalogue import prices, products
 from shop.catalogue.models import Product, ProductStatus
 from shop.common import DomainError, newest_first_page
 from shop.extensions import db
@@ -50,7 +50,7 @@ def queue():
     rows = db.session.scalars(
         query.order_by(Product.updated_at, Product.id).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
     ).all()
-    margin = products.price_flag_margin()
+    margin = prices.price_flag_margin()
     return render_template(
         "shop/review/queue.html",
         products=rows[:PAGE_SIZE],
@@ -70,7 +70,7 @@ def products_list():
     text = request.args.get("q", "").strip()[:64]
     flagged_only = request.args.get("flagged") == "1"
     before = request.args.get("before", type=int)
-    margin = products.price_flag_margin()
+    margin = prices.price_flag_margin()
 
     query = _with_supplier(select(Product).join(Product.supplier))
     if status in ProductStatus.__members__:
@@ -82,7 +82,7 @@ def products_list():
             or_(Product.name.icontains(text, autoescape=True), Supplier.name.icontains(text, autoescape=True))
         )
     if flagged_only:
-        query = query.where(products.price_flag_condition(margin))
+        query = query.where(prices.price_flag_condition(margin))
     rows, next_before = newest_first_page(query, Product, before, PAGE_SIZE)
     filters = {
         "status": status,
@@ -113,7 +113,7 @@ def product(product_id: int):
     item = db.session.scalars(_with_supplier(select(Product).where(Product.id == product_id))).first()
     if item is None:
         abort(404)
-    margin = products.price_flag_margin()
+    margin = prices.price_flag_margin()
     return render_template(
         "shop/review/product.html",
         product=item,
@@ -166,7 +166,7 @@ def _percent(margin) -> str:
 
 
 def _flagged(product: Product, margin) -> bool:
-    return products.is_price_flagged(product.price, product.market_price, margin)
+    return prices.is_price_flagged(product.price, product.market_price, margin)
 
 
 # --- home panel --------------------------------------------------------------------------------------------
@@ -175,7 +175,7 @@ def _flagged(product: Product, margin) -> bool:
 @home_panel(Role.operator, order=31)
 def products_to_review(user: User) -> Panel:
     """How many products wait for review and how many of them carry the price flag (one query)."""
-    flag = products.price_flag_condition(products.price_flag_margin())
+    flag = prices.price_flag_condition(prices.price_flag_margin())
     count, flagged = db.session.execute(
         select(func.count(), func.coalesce(func.sum(case((flag, 1), else_=0)), 0)).where(
             Product.status == ProductStatus.pending

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from accounts.models import AuditEntry, Notice, Role
-from shop.catalogue import products
+from shop.catalogue import prices, products
 from shop.catalogue.models import Category, Product, ProductStatus
 from shop.catalogue.products import ProductError
 from shop.extensions import db
@@ -112,9 +112,9 @@ def test_other_roles_are_refused_the_review(client, users, pending, login_as, ro
 
 def test_price_is_flagged_above_the_market_price_plus_the_margin():
     margin = Decimal("0.2")
-    assert products.is_price_flagged(Decimal("12.01"), Decimal("10.00"), margin)
-    assert not products.is_price_flagged(Decimal("12.00"), Decimal("10.00"), margin)
-    assert not products.is_price_flagged(Decimal("99.00"), None, margin)
+    assert prices.is_price_flagged(Decimal("12.01"), Decimal("10.00"), margin)
+    assert not prices.is_price_flagged(Decimal("12.00"), Decimal("10.00"), margin)
+    assert not prices.is_price_flagged(Decimal("99.00"), None, margin)
 
 
 def test_the_database_flag_agrees_with_the_decimal_rule(seller, make_product):
@@ -124,8 +124,8 @@ def test_the_database_flag_agrees_with_the_decimal_rule(seller, make_product):
         for price, market in cases
     ]
     margin = Decimal("0.2")
-    in_db = set(db.session.scalars(select(Product.id).where(products.price_flag_condition(margin))))
-    expected = {p.id for p in made if products.is_price_flagged(p.price, p.market_price, margin)}
+    in_db = set(db.session.scalars(select(Product.id).where(prices.price_flag_condition(margin))))
+    expected = {p.id for p in made if prices.is_price_flagged(p.price, p.market_price, margin)}
     assert in_db == expected
     assert len(expected) == 2
 
