@@ -65,11 +65,13 @@ def register_extensions(app: Flask) -> None:
 
     # Register every model with the metadata (migrations and relationships need them all).
     import accounts.models  # noqa: F401
+    import quotas.models  # noqa: F401
     import shop.aftersales.models
     import shop.cart.models
     import shop.catalogue.models
     import shop.counters
-    import shop.orders.models  # noqa: F401
+    import shop.orders.models
+    import shop.payments.models  # noqa: F401
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -11,7 +11,7 @@ import os
 import pytest
 from flask import g, request_started
 from flask_migrate import upgrade
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from accounts.models import (
@@ -314,7 +314,13 @@ def make_order(users):
     checkout service), in any status."""
     from shop.orders.models import Order, OrderLine, OrderStatus, PaymentStatus
 
-    def make(lines: dict, purchaser=None, status=OrderStatus.placed, payment_status=PaymentStatus.unpaid):
+    def make(
+        lines: dict,
+        purchaser=None,
+        status=OrderStatus.placed,
+        payment_status=PaymentStatus.unpaid,
+        placed_at=None,
+    ):
         purchaser = purchaser or users[Role.purchaser]
         products = list(lines)
         order = Order(
@@ -329,6 +335,7 @@ def make_order(users):
             delivery_contact="王师傅",
             delivery_phone="13800138000",
             checkout_token=f"token-{next(_serial)}",
+            placed_at=placed_at or utcnow(),
             lines=[
                 OrderLine(
                     product=product,
@@ -345,6 +352,105 @@ def make_order(users):
         db.session.add(order)
         db.session.commit()
         return order
+
+    return make
+
+
+# --- payments and reserved shares --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pay(users):
+    """Record the payment of ``order`` through ``record_payment`` (ledger entry included), as its purchaser,
+    paid on ``paid_on`` (default: today); returns the payment."""
+    from datetime import date
+
+    from shop.payments.services import record_payment
+
+    def make(order, paid_on=None, actor=None, reference=None):
+        paid_on = paid_on or date.today()
+        payment = record_payment(
+            order,
+            actor or order.purchaser,
+            method="bank_transfer",
+            payer_account="6222 0000 1111 2222",
+            reference=reference or f"REF{next(_serial):08d}",
+            amount=order.total,
+            paid_on=paid_on,
+            today=max(paid_on, date.today()),
+        )
+        db.session.commit()
+        return payment
+
+    return make
+
+
+@pytest.fixture
+def make_policy(users):
+    """A quota policy for a region and year (default: the small city, 30 %, deadline 31 March)."""
+    from datetime import date
+    from decimal import Decimal
+
+    from quotas.models import QuotaPolicy
+
+    def make(year, region_code="141100", min_ratio="0.30", deadline=None, not_below_last_year=False):
+        policy = QuotaPolicy(
+            region=region(region_code),
+            year=year,
+            min_ratio=Decimal(min_ratio),
+            filing_deadline=deadline or date(year, 3, 31),
+            not_below_last_year=not_below_last_year,
+        )
+        db.session.add(policy)
+        db.session.commit()
+        return policy
+
+    return make
+
+
+@pytest.fixture
+def make_filing(users):
+    """A filing version written directly (not through the filing service), approved unless told otherwise."""
+    from decimal import Decimal
+
+    from quotas.models import CanteenStatus, FilingStatus, QuotaFiling
+
+    def make(
+        unit,
+        year,
+        planned="100000.00",
+        reserved="30000.00",
+        status=FilingStatus.approved,
+        canteen=CanteenStatus.own,
+        version=None,
+        shared_with=None,
+    ):
+        if version is None:
+            version = 1 + (
+                db.session.scalar(
+                    select(func.max(QuotaFiling.version)).where(
+                        QuotaFiling.unit_id == unit.id, QuotaFiling.year == year
+                    )
+                )
+                or 0
+            )
+        filing = QuotaFiling(
+            unit=unit,
+            year=year,
+            version=version,
+            canteen_status=canteen,
+            shared_with=shared_with,
+            planned_total=Decimal(planned),
+            reserved_amount=Decimal(reserved),
+            status=status,
+            min_ratio=Decimal("0.30"),
+            created_by_id=users[Role.unit_manager].id,
+            submitted_at=utcnow() if status != FilingStatus.draft else None,
+            approved_at=utcnow() if status == FilingStatus.approved else None,
+        )
+        db.session.add(filing)
+        db.session.commit()
+        return filing
 
     return make
 

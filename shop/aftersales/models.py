@@ -1,7 +1,7 @@
 """After delivery: return requests, the refunds they lead to, and performance evaluations (履约评价)."""
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text
@@ -91,6 +91,10 @@ class Refund(db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     settled_at: Mapped[datetime | None]
+    #: Filled in when the supplier records paying the money back.
+    settled_on: Mapped[date | None]
+    reference: Mapped[str | None] = mapped_column(String(64))
+    settled_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     order: Mapped[Order] = relationship()
     return_request: Mapped[ReturnRequest | None] = relationship()
