@@ -99,13 +99,16 @@ def _configure_sqlite(engine: Engine) -> None:
 def register_blueprints(app: Flask) -> None:
     from accounts import policy
     from accounts.views import blueprints as account_blueprints
+    from quotas.views import blueprints as quota_blueprints
     from shop.aftersales.views import bp as aftersales_bp
     from shop.cart.views import bp as cart_bp
     from shop.catalogue.product_views import bp as products_bp
     from shop.catalogue.review_views import bp as review_bp
     from shop.catalogue.views import bp as catalogue_bp
     from shop.health import bp as health_bp
+    from shop.invoices.views import bp as invoices_bp
     from shop.orders.views import bp as orders_bp
+    from shop.payments.views import bp as payments_bp
 
     for blueprint in account_blueprints:
         app.register_blueprint(blueprint)
@@ -116,6 +119,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(orders_bp)
     app.register_blueprint(aftersales_bp)
+    app.register_blueprint(payments_bp)
+    app.register_blueprint(invoices_bp)
+    for blueprint in quota_blueprints:
+        app.register_blueprint(blueprint)
     policy.init_app(app)
 
 
@@ -177,11 +184,15 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from accounts.cli import demo_cli, users_cli
+    from quotas import demo as quotas_demo
+    from quotas.cli import quotas_cli
     from shop import demo
 
     demo.register()  # the marketplace's products and orders in `flask demo load`
+    quotas_demo.register()  # a year of filings and paid orders, and the current year in progress
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(quotas_cli)
 
 
 def register_template_helpers(app: Flask) -> None:
