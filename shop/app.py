@@ -187,12 +187,14 @@ def register_commands(app: Flask) -> None:
     from quotas import demo as quotas_demo
     from quotas.cli import quotas_cli
     from shop import demo
+    from shop.orders.cli import orders_cli
 
     demo.register()  # the marketplace's products and orders in `flask demo load`
     quotas_demo.register()  # a year of filings and paid orders, and the current year in progress
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(quotas_cli)
+    app.cli.add_command(orders_cli)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -1,15 +1,24 @@
 """Small shared pieces every package uses: time and money column types."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Numeric
 from sqlalchemy.types import TypeDecorator
+
+#: The platform's calendar: business days, fiscal years and deadlines are Beijing dates.
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 def utcnow() -> datetime:
     """Now, as a naive UTC datetime: the one form stored in every database column."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def beijing_today() -> date:
+    """Today's date in Beijing (what "today" means for payments, deadlines and fiscal years)."""
+    return datetime.now(BEIJING).date()
 
 
 class Money(TypeDecorator):

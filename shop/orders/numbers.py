@@ -5,14 +5,13 @@ checkouts never get the same number and a checkout that rolls back gives its num
 """
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
-from shop.common import utcnow
+from shop.common import BEIJING, utcnow
 from shop.counters import next_value
 
 PREFIX = "DD"
 #: Purchasers read the day of an order as the day in China, not in UTC (8 hours apart).
-TIME_ZONE = ZoneInfo("Asia/Shanghai")
+TIME_ZONE = BEIJING
 
 
 def order_day(at: datetime) -> str:

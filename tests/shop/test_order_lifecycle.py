@@ -192,6 +192,17 @@ def test_received_orders_close_automatically_after_a_while(order_in):
     assert [(e.actor_id, e.to_status) for e in events_of(old)] == [(None, "closed")]
 
 
+def test_the_close_received_command_closes_old_accepted_orders(app, order_in):
+    old, recent = order_in(S.received), order_in(S.received)
+    old.received_at = utcnow() - timedelta(days=9)
+    recent.received_at = utcnow() - timedelta(days=2)
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["orders", "close-received", "--days", "7"])
+    assert result.exit_code == 0, result.output
+    assert "closed 1 order(s)" in result.output
+    assert (old.status, recent.status) == (S.closed, S.received)
+
+
 # --- the pages: who sees which order, who may take which step ----------------------------------------------
 
 
