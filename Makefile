@@ -5,7 +5,7 @@ FLASK := FLASK_APP=shop.app:create_app $(VENV)/bin/flask
 PO := $(wildcard translations/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: run test serve setup system lint format messages bench-catalogue
+.PHONY: run test serve setup system lint format messages bench-catalogue bench-invoices bench-quotas
 
 ## Set up what is missing, prepare the SQLite database with the demo city, serve on http://127.0.0.1:5000
 run: setup
@@ -48,3 +48,13 @@ messages: $(VENV)/.installed
 ## wrk on loopback; about a minute); see bench/README.md
 bench-catalogue: setup
 	$(VENV)/bin/python bench/catalogue.py
+
+## Benchmark invoice PDFs (WeasyPrint, Chinese) and a month's ZIP of 1,000 invoices against a trivial page
+## (throwaway SQLite; a few minutes); see bench/README.md
+bench-invoices: setup
+	$(VENV)/bin/python bench/invoices.py
+
+## Benchmark the finance report for a city and a province (50,000 units, 2,000,000 paid orders; throwaway
+## PostgreSQL; about four minutes); see bench/README.md
+bench-quotas: setup
+	$(VENV)/bin/python bench/quotas.py

@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from flask import current_app
 from flask_babel import force_locale, gettext
 from flask_login import current_user
-from sqlalchemy import event, func, select
+from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.orm import Session, SessionTransaction
 
 from accounts.models import Notice, User
@@ -64,15 +64,27 @@ def render(notice: Notice) -> str:
 
 
 def unread_count(user: User) -> int:
-    return db.session.scalar(
-        select(func.count(Notice.id)).where(Notice.user_id == user.id, Notice.read_at.is_(None))
-    )
+    """How many of the user's notices are unread, counted now."""
+    return db.session.execute(_UNREAD, {"user_id": user.id}).scalar_one()
 
 
 def unread_count_for_current_user() -> int:
+    """The signed-in user's unread notices (every page's header shows them): as the user loader read them
+    with the account (``User.loaded_unread_notices``), unless a commit or rollback expired it since."""
     if not current_user.is_authenticated:
         return 0
-    return unread_count(current_user)
+    loaded = current_user.loaded_unread_notices
+    return unread_count(current_user) if loaded is None else loaded
+
+
+#: The unread count as a column of a select from ``User`` (for ``with_expression``).
+UNREAD_COUNT = (
+    select(func.count(Notice.id)).where(Notice.user_id == User.id, Notice.read_at.is_(None)).scalar_subquery()
+)
+# Built once: building the statement anew cost more than running it.
+_UNREAD = select(func.count(Notice.id)).where(
+    Notice.user_id == bindparam("user_id"), Notice.read_at.is_(None)
+)
 
 
 def _mail_for(user: User, message: str, params: dict, link: str | None) -> EmailMessage:

@@ -6,16 +6,19 @@ hook enforces it, so a view that forgets to declare one is refused rather than l
 """
 
 import logging
-from datetime import UTC, datetime
+import time
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy.orm import with_expression
 
+from accounts import notices
 from accounts.models import AuditEntry, BudgetUnit, Region, Role, Supplier, User
 from accounts.models.orgs import subtree_select
+from accounts.models.users import ORGANISATION_NAME
 from shop.extensions import db, login_manager
 
 log = logging.getLogger(__name__)
@@ -71,13 +74,34 @@ def init_app(app) -> None:
     login_manager.login_message_category = "info"
     login_manager.user_loader(load_user)
     app.before_request(enforce_access)
+    # The session cookie is re-sent when the session changes (``_idle_expired`` marks it seen once a minute),
+    # not with every response: its expiry then follows the last "seen", as the idle timeout does.
+    app.config["SESSION_REFRESH_EACH_REQUEST"] = False
+    from accounts.menu import main_menu  # the menu asks this module who may open what
+
+    app.jinja_env.globals["main_menu"] = main_menu
+
+
+#: The account a session names, with what every signed-in page's header shows of it: its organisation's name
+#: and its unread notice count, read in the same statement rather than by two more (built once: building it
+#: anew cost about as much as running it).
+_LOAD_USER = (
+    select(User)
+    .options(
+        with_expression(User.loaded_organisation_name, ORGANISATION_NAME),
+        with_expression(User.loaded_unread_notices, notices.UNREAD_COUNT),
+    )
+    .where(User.id == bindparam("user_id"))
+)
 
 
 def load_user(session_id: str) -> User | None:
+    """Flask-Login's user loader: the enabled user the session names (with what the page header shows of
+    them), or None."""
     user_id, _, fingerprint = session_id.partition(".")
     if not user_id.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.execute(_LOAD_USER, {"user_id": int(user_id)}).scalar_one_or_none()
     if user is None or not user.enabled or user.get_id() != session_id:
         return None
     return user
@@ -138,11 +162,21 @@ def same_site_path(url: str | None) -> str | None:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
+#: How stale the session's "last seen" time may get, in seconds. Rewriting it on every request re-signed and
+#: re-sent the session cookie with every response; rewritten at most once a minute, a session ends after
+#: between IDLE_TIMEOUT minus a minute and IDLE_TIMEOUT of inactivity: never later than the timeout.
+SEEN_RESOLUTION = 60
+
+
 def _idle_expired() -> bool:
-    now = datetime.now(UTC).timestamp()
+    """Has the signed-in session been idle for longer than ``IDLE_TIMEOUT``? Marks it seen now (at most once
+    every ``SEEN_RESOLUTION`` seconds: the only write to the session on an ordinary request)."""
+    now = int(time.time())
     last_seen = session.get("seen")
-    session.permanent = True
-    session["seen"] = int(now)
+    if last_seen is None or not 0 <= now - last_seen < SEEN_RESOLUTION:
+        if not session.permanent:  # assigning it, even the same value, marks the session modified
+            session.permanent = True
+        session["seen"] = now
     if last_seen is None:
         return False
     return now - last_seen > current_app.config["IDLE_TIMEOUT"].total_seconds()
@@ -345,3 +379,61 @@ def can_administer_account(user: User, account: User) -> bool:
 def can_create_finance_accounts(user: User) -> bool:
     """Only the platform operator opens finance bureau accounts."""
     return user.role == Role.operator
+
+
+# --- reserved-share reports (quotas/reports/, quotas/views/report_views.py) --------------------------------
+
+
+def supervises_units(user: User) -> bool:
+    """A unit manager whose unit supervises at least one other unit (a 主管预算单位's manager)."""
+    if user.role != Role.unit_manager:
+        return False
+    child = select(BudgetUnit.id).where(BudgetUnit.parent_id == user.unit_id).limit(1)
+    return db.session.scalar(child) is not None
+
+
+def can_view_platform_report(user: User) -> bool:
+    """The whole platform's report: the operator only."""
+    return user.role == Role.operator
+
+
+def can_view_region_report(user: User, region: Region) -> bool:
+    """A region's report: the operator; a finance bureau for a region in its own region's subtree."""
+    if user.role == Role.operator:
+        return True
+    if user.role != Role.finance:
+        return False
+    inside = select(Region.id).where(Region.id == region.id, Region.id.in_(region_subtree(user.region_id)))
+    return db.session.scalar(inside) is not None
+
+
+def can_view_unit_report(user: User, unit: BudgetUnit) -> bool:
+    """A unit's report (it and the units it supervises): the operator; a finance bureau when the unit is in
+    its region's subtree; a supervising unit's manager for its own unit and those below it."""
+    if user.role == Role.operator:
+        return True
+    if user.role == Role.finance:
+        inside = BudgetUnit.region_id.in_(region_subtree(user.region_id))
+    elif user.role == Role.unit_manager and supervises_units(user):
+        inside = BudgetUnit.id.in_(subtree_select(BudgetUnit, user.unit_id))
+    else:
+        return False
+    return db.session.scalar(select(BudgetUnit.id).where(BudgetUnit.id == unit.id, inside)) is not None
+
+
+def report_unit_reach(user: User):
+    """A where-clause on ``BudgetUnit``: the units whose figures ``user`` reads in a unit's report (a
+    supervised subtree may reach into other regions), or None for all (operator). Its CTEs have names of
+    their own, so it combines with the report's own subtree."""
+    if user.role == Role.operator:
+        return None
+    if user.role == Role.finance:
+        return BudgetUnit.region_id.in_(subtree_select(Region, user.region_id, name="reach_regions"))
+    if user.role == Role.unit_manager:
+        return BudgetUnit.id.in_(subtree_select(BudgetUnit, user.unit_id, name="reach_units"))
+    return BudgetUnit.id.is_(None)
+
+
+def can_view_completion_of(user: User, unit: BudgetUnit) -> bool:
+    """A unit's own completion page: its manager and its purchasers."""
+    return user.role in (Role.unit_manager, Role.purchaser) and user.unit_id == unit.id

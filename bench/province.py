@@ -289,6 +289,9 @@ def load(
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
             )
+        # The throwaway cluster commits asynchronously; VACUUM cannot mark a page all-visible while the commit
+        # of its rows may still be unflushed, and ran too soon after it to do so on some runs but not others.
+        cursor.execute("SET LOCAL synchronous_commit = on")
         connection.commit()
     with psycopg.connect(url, autocommit=True) as connection:
         connection.execute("VACUUM ANALYZE")  # as autovacuum would have, long before anyone measures

@@ -70,6 +70,7 @@ def register_extensions(app: Flask) -> None:
     import shop.cart.models
     import shop.catalogue.models
     import shop.counters
+    import shop.invoices.models
     import shop.orders.models
     import shop.payments.models  # noqa: F401
 
@@ -99,7 +100,9 @@ def _configure_sqlite(engine: Engine) -> None:
 def register_blueprints(app: Flask) -> None:
     from accounts import policy
     from accounts.views import blueprints as account_blueprints
+    from quotas import audit_labels as quota_audit_labels
     from quotas.views import blueprints as quota_blueprints
+    from shop import audit_labels as shop_audit_labels
     from shop.aftersales.views import bp as aftersales_bp
     from shop.cart.views import bp as cart_bp
     from shop.catalogue.product_views import bp as products_bp
@@ -124,6 +127,8 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in quota_blueprints:
         app.register_blueprint(blueprint)
     policy.init_app(app)
+    shop_audit_labels.register()
+    quota_audit_labels.register()
 
 
 def register_errorhandlers(app: Flask) -> None:

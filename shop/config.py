@@ -116,4 +116,6 @@ DEFAULTS = {
     "PROXY_COUNT": 0,
     # An initial (opened or reset) password not replaced within this many days no longer opens the account.
     "INITIAL_PASSWORD_DAYS": 7,
+    # An order received (accepted) but unpaid more than this many days after receipt is in arrears.
+    "ARREARS_DAYS": 30,
 }

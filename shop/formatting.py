@@ -5,13 +5,12 @@ from decimal import Decimal
 from flask_babel import format_datetime
 
 from accounts.validators import mask_phone
+from shop.money import format_yuan
 
 
 def yuan(amount: Decimal | None) -> str:
-    """¥1,234.50: yuan with two places and thousands separators."""
-    if amount is None:
-        return ""
-    return f"¥{Decimal(amount):,.2f}"
+    """¥1,234.50: yuan rounded half-up to the fen, with thousands separators; −¥12.50 when negative."""
+    return format_yuan(amount)
 
 
 def when(value, format: str = "yyyy-MM-dd HH:mm") -> str:

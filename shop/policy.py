@@ -100,3 +100,38 @@ def can_view_order(user: User, order) -> bool:
 def can_view_return(user: User, request) -> bool:
     """A return request is seen by whoever sees its order."""
     return can_view_order(user, request.order)
+
+
+# --- invoices and credit notes (shop/invoices/) ------------------------------------------------------------
+
+
+def invoice_scope(user: User):
+    """A where-clause restricting ``Invoice`` to the documents the user may download, or None for all
+    (operator): whoever sees the order (``order_scope``), read from the invoice's own buyer and seller
+    columns so a finance bureau's month of documents needs no join through the orders."""
+    from shop.invoices.models import Invoice
+
+    if user.role == Role.unit_manager:
+        return Invoice.unit_id.in_(subtree_select(BudgetUnit, user.unit_id, name="managed_units"))
+    if user.role in ORDER_BUYERS:
+        return Invoice.unit_id == user.unit_id
+    if user.role == Role.supplier:
+        return Invoice.supplier_id == user.supplier_id
+    if user.role == Role.finance:
+        return Invoice.unit_id.in_(
+            select(BudgetUnit.id).where(BudgetUnit.region_id.in_(region_subtree(user.region_id)))
+        )
+    if user.role == Role.operator:
+        return None
+    return Invoice.id.is_(None)
+
+
+def can_view_invoice(user: User, invoice) -> bool:
+    """The buying unit (and a unit supervising it), the supplier, the finance bureau over the buying unit,
+    the operator (``invoice_scope``)."""
+    from shop.invoices.models import Invoice
+
+    scope = invoice_scope(user)
+    if scope is None:
+        return True
+    return db.session.scalar(select(Invoice.id).where(Invoice.id == invoice.id, scope)) is not None

@@ -5,7 +5,7 @@ from datetime import timedelta
 from flask import message_flashed
 from sqlalchemy import select
 
-from accounts import services
+from accounts import policy, services
 from accounts.models import AuditEntry, Notice, Role, User
 from shop.extensions import db
 from tests.conftest import PASSWORD, login, region, valid_credit_code
@@ -213,6 +213,35 @@ def test_idle_session_expires(client, users, app):
     response = client.get("/")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
+
+
+def test_a_session_idle_for_less_than_the_timeout_stays_open(client, users, app):
+    login(client, users[Role.purchaser])
+    assert client.get("/").status_code == 200
+    with client.session_transaction() as session:
+        session["seen"] -= int(app.config["IDLE_TIMEOUT"].total_seconds()) - 1
+    assert client.get("/").status_code == 200
+
+
+def _sets_session_cookie(response) -> bool:
+    return any(value.startswith("session=") for value in response.headers.getlist("Set-Cookie"))
+
+
+def test_the_session_cookie_is_sent_again_only_when_seen_is_a_minute_old(client, users):
+    """An ordinary request changes nothing in the session: the cookie is not re-signed and re-sent with every
+    response, only when "seen" is rewritten, at most once a minute (the idle timeout is that precise)."""
+    login(client, users[Role.purchaser])
+    assert _sets_session_cookie(client.get("/"))  # the first request after login marks the session seen
+    assert not _sets_session_cookie(client.get("/"))
+    with client.session_transaction() as session:
+        session["seen"] -= policy.SEEN_RESOLUTION - 2
+    assert not _sets_session_cookie(client.get("/"))
+    with client.session_transaction() as session:
+        session["seen"] -= 2
+        before = session["seen"]
+    assert _sets_session_cookie(client.get("/"))
+    with client.session_transaction() as session:
+        assert session["seen"] >= before + policy.SEEN_RESOLUTION and session.permanent
 
 
 def test_deactivated_account_cannot_log_in(client, users):

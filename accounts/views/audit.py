@@ -118,6 +118,16 @@ DETAIL_ENUMS = {
 }
 
 
+def register_labels(
+    actions: dict | None = None, groups: dict | None = None, objects: dict | None = None
+) -> None:
+    """Packages above accounts (shop, quotas) name their own actions, action groups and object types here;
+    the composition root imports their label modules, so accounts never imports them."""
+    ACTION_LABELS.update(actions or {})
+    ACTION_GROUPS.update(groups or {})
+    OBJECT_LABELS.update(objects or {})
+
+
 def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(action, action))
 

@@ -1,8 +1,10 @@
 """The catalogue every signed-in user browses, the product page, and the buyers' favourites."""
 
+import functools
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -12,7 +14,7 @@ from accounts import policy
 from accounts.models import Role, Supplier
 from shop import policy as shop_policy
 from shop.aftersales import ratings
-from shop.catalogue import browse
+from shop.catalogue import browse, product_page
 from shop.catalogue import favourites as favourite_list
 from shop.catalogue.browse import Certification, Sort
 from shop.common import DomainError
@@ -54,6 +56,16 @@ def image_url(image_id: int | None, thumbnail: bool = True) -> str | None:
         return None
 
 
+@functools.lru_cache(maxsize=8)
+def _labels(locale: str) -> tuple[dict[Sort, str], dict[Certification, str]]:
+    """The sort and certification labels translated into ``locale`` (the current one), once per language
+    rather than once per badge and page."""
+    return (
+        {sort: str(text) for sort, text in SORT_LABELS.items()},
+        {cert: str(text) for cert, text in CERTIFICATION_LABELS.items()},
+    )
+
+
 def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
@@ -67,6 +79,7 @@ def index():
         flash(_(error), "error")
     page = browse.catalogue_page(query, _dialect())
     categories, counties = browse.filter_choices()
+    sort_labels, certification_labels = _labels(str(get_locale()))
     return render_template(
         "shop/catalogue/index.html",
         query=query,
@@ -75,9 +88,8 @@ def index():
         counties=counties,
         supplier=_admitted_supplier(query.supplier_id),
         sorts=[sort for sort in Sort if sort != Sort.relevance or query.text],
-        sort_labels=SORT_LABELS,
-        # Translated once here rather than once per badge.
-        certification_labels={cert: str(text) for cert, text in CERTIFICATION_LABELS.items()},
+        sort_labels=sort_labels,
+        certification_labels=certification_labels,
         images_served=policy.can_access("products.image"),
         max_page=browse.MAX_PAGE,
     )
@@ -90,7 +102,7 @@ def product(product_id: int):
 
     :raise 404: no such product, or it is not on sale and the user is neither its supplier nor the operator.
     """
-    item = browse.product_with_details(product_id)
+    item = product_page.product_with_details(product_id)
     if item is None or not shop_policy.can_view_product(current_user, item):
         abort(404)
     keeps_favourites = current_user.role in BUYERS
@@ -98,7 +110,7 @@ def product(product_id: int):
         "shop/catalogue/product.html",
         product=item,
         rating=ratings.supplier_ratings({item.supplier_id}).get(item.supplier_id),
-        evaluations=browse.latest_evaluations(item.supplier_id),
+        evaluations=product_page.latest_evaluations(item.supplier_id),
         keeps_favourites=keeps_favourites,
         is_favourite=keeps_favourites and favourite_list.is_favourite(current_user, item),
         certification_labels=CERTIFICATION_LABELS,
@@ -120,7 +132,7 @@ def favourite_add(product_id: int):
 
     :raise 404: the user may not see the product.
     """
-    item = browse.product_with_details(product_id)
+    item = product_page.product_with_details(product_id)
     if item is None or not shop_policy.can_view_product(current_user, item):
         abort(404)
     try:

@@ -25,6 +25,9 @@ STATUS_LABELS = {
     RefundStatus.pending: _l("Refund pending"),
     RefundStatus.settled: _l("Refund settled"),
     "evaluated": _l("Evaluated"),
+    # Timeline steps of the supplier's flag on a payment (shop.payments.services).
+    "payment_flagged": _l("Payment flagged as not received"),
+    "payment_flag_withdrawn": _l("Flag withdrawn"),
 }
 
 

@@ -12,6 +12,7 @@ from shop import policy
 from shop.aftersales.models import Evaluation, Refund, ReturnLine, ReturnRequest, ReturnStatus
 from shop.extensions import db
 from shop.orders.models import Order, OrderEvent, OrderLine, OrderStatus, PaymentStatus
+from shop.payments.models import Payment
 
 PAGE_SIZE = 50
 
@@ -66,10 +67,13 @@ class OrderView:
     returns: list[ReturnRequest] = field(default_factory=list)
     refunds: list[Refund] = field(default_factory=list)
     evaluation: Evaluation | None = None
+    #: The buyer's payment (with who recorded it), and who settled each refund (user id → user).
+    payment: Payment | None = None
+    settled_by: dict[int, User] = field(default_factory=dict)
 
 
 def order_view(order_id: int) -> OrderView | None:
-    """The order with its lines, timeline (and actors), returns, refunds and evaluation, or None."""
+    """The order with its lines, timeline (and actors), returns, refunds, evaluation and payment, or None."""
     order = db.session.scalar(
         select(Order)
         .where(Order.id == order_id)
@@ -91,7 +95,16 @@ def order_view(order_id: int) -> OrderView | None:
     ).all()
     refunds = db.session.scalars(select(Refund).where(Refund.order_id == order_id).order_by(Refund.id)).all()
     evaluation = db.session.scalar(select(Evaluation).where(Evaluation.order_id == order_id))
-    return OrderView(order, list(returns), list(refunds), evaluation)
+    payment = db.session.scalar(
+        select(Payment).where(Payment.order_id == order_id).options(joinedload(Payment.recorded_by))
+    )
+    settler_ids = {refund.settled_by_id for refund in refunds if refund.settled_by_id is not None}
+    settled_by = (
+        {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(settler_ids)))}
+        if settler_ids
+        else {}
+    )
+    return OrderView(order, list(returns), list(refunds), evaluation, payment, settled_by)
 
 
 def line_by_id(order: Order) -> dict[int, OrderLine]:

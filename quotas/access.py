@@ -1,0 +1,104 @@
+"""Object-level rules for reserved shares: who sets a region's policy, who files for a unit, who reviews it.
+
+Kept beside the quotas package rather than in ``accounts.policy`` because the rules read quotas' models and
+``accounts`` never imports ``quotas`` (``accounts ← shop ← quotas``). Views still declare their audience with
+``accounts.policy.roles`` and call these rules at their top; a unit or filing the viewer may not see answers
+404 (``accounts.policy.get_visible_or_404``), never a hint that it exists.
+"""
+
+import enum
+
+from sqlalchemy import select
+
+from accounts import policy
+from accounts.models import BudgetUnit, Region, Role, User
+from quotas.models import FilingStatus, QuotaFiling
+from shop.extensions import db
+
+# --- policies (quotas/policies.py) -------------------------------------------------------------------------
+
+
+def can_set_policy(user: User, region: Region) -> bool:
+    """The operator for any region; a finance bureau for its own region only (a county bureau sets its
+    county's policy, the city bureau the city's: each jurisdiction decides for itself)."""
+    if user.role == Role.operator:
+        return True
+    return user.role == Role.finance and user.region_id == region.id
+
+
+# --- filing (quotas/filing/) -------------------------------------------------------------------------------
+
+
+def can_file_for(user: User, unit: BudgetUnit) -> bool:
+    """Only a unit's own manager files its quota (not a supervising unit's manager, not finance)."""
+    return user.role == Role.unit_manager and user.unit_id == unit.id
+
+
+def can_view_filings_of(user: User, unit: BudgetUnit) -> bool:
+    """Whoever may see the unit sees its filings: its manager and its supervising units' managers, the
+    finance bureaus above its region, the operator. Purchasers and suppliers do not."""
+    if user.role not in (Role.unit_manager, Role.finance, Role.operator):
+        return False
+    return policy.can_view_unit(user, unit)
+
+
+def can_view_filing(user: User, filing: QuotaFiling) -> bool:
+    return can_view_filings_of(user, filing.unit)
+
+
+# --- review (quotas/filing/review.py) ----------------------------------------------------------------------
+
+
+class Reviewer(enum.StrEnum):
+    """The two review stages (DESIGN.md rule 3)."""
+
+    #: The supervising unit's manager: submitted → endorsed (or returned).
+    supervisor = "supervisor"
+    #: The finance bureau of the unit's region (or above): endorsed, or submitted without a supervising
+    #: unit → approved (or returned).
+    finance = "finance"
+
+
+def reviewer_of(user: User, unit: BudgetUnit) -> Reviewer | None:
+    """In which stage, if any, ``user`` reviews ``unit``'s filings: the manager of the unit's direct parent,
+    or a finance bureau whose region's subtree holds the unit's region."""
+    if user.role == Role.unit_manager:
+        return Reviewer.supervisor if unit.parent_id is not None and unit.parent_id == user.unit_id else None
+    if user.role == Role.finance:
+        inside = db.session.scalar(
+            select(Region.id).where(
+                Region.id == unit.region_id, Region.id.in_(policy.region_subtree(user.region_id))
+            )
+        )
+        return Reviewer.finance if inside is not None else None
+    return None
+
+
+def stage_status(stage: Reviewer, unit: BudgetUnit) -> FilingStatus:
+    """The status a version of ``unit``'s filing has while it waits for ``stage``."""
+    if stage == Reviewer.supervisor or unit.parent_id is None:
+        return FilingStatus.submitted
+    return FilingStatus.endorsed
+
+
+def waits_for(user: User, filing: QuotaFiling) -> bool:
+    """Is this version waiting for ``user``'s decision now?"""
+    stage = reviewer_of(user, filing.unit)
+    return stage is not None and filing.status == stage_status(stage, filing.unit)
+
+
+def review_queue_scope(user: User):
+    """A where-clause restricting ``QuotaFiling`` to the versions waiting for ``user``'s review (subqueries
+    only), or None when the user reviews nothing."""
+    if user.role == Role.unit_manager:
+        children = select(BudgetUnit.id).where(BudgetUnit.parent_id == user.unit_id)
+        return (QuotaFiling.status == FilingStatus.submitted) & QuotaFiling.unit_id.in_(children)
+    if user.role == Role.finance:
+        # One CTE, reused: a statement cannot hold two CTEs of one name.
+        inside = BudgetUnit.region_id.in_(policy.region_subtree(user.region_id))
+        ready = select(BudgetUnit.id).where(inside)
+        unsupervised = select(BudgetUnit.id).where(inside, BudgetUnit.parent_id.is_(None))
+        return ((QuotaFiling.status == FilingStatus.endorsed) & QuotaFiling.unit_id.in_(ready)) | (
+            (QuotaFiling.status == FilingStatus.submitted) & QuotaFiling.unit_id.in_(unsupervised)
+        )
+    return None
