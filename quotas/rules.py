@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, true
 from sqlalchemy.orm import joinedload
 
 from accounts.models import Region
@@ -86,9 +86,13 @@ def effective_policy(region: Region, year: int) -> EffectivePolicy:
     return national_default(year)
 
 
-def counting_filings(year: int):
+def counting_filings(year: int, among=None):
     """A subquery of the filings that count in ``year``, one per unit (columns of ``QuotaFiling``); join it
-    with ``aliased(QuotaFiling, counting_filings(year))`` or select from it directly."""
+    with ``aliased(QuotaFiling, counting_filings(year))`` or select from it directly.
+
+    ``among``: a condition on ``QuotaFiling`` (e.g. ``QuotaFiling.unit_id.in_(…)``) applied before the
+    ranking, so a report of one city does not rank the filings of the whole province first.
+    """
     ranked = (
         select(
             QuotaFiling.id.label("filing_id"),
@@ -102,7 +106,7 @@ def counting_filings(year: int):
             )
             .label("rank"),
         )
-        .where(QuotaFiling.year == year, QuotaFiling.status.in_(COUNTING))
+        .where(QuotaFiling.year == year, QuotaFiling.status.in_(COUNTING), true() if among is None else among)
         .subquery()
     )
     return (

@@ -19,6 +19,7 @@ from decimal import Decimal
 from sqlalchemy import case, func, select, true
 
 from accounts.models import BudgetUnit, Role, User
+from quotas.models import QuotaFiling
 from quotas.reports.figures import ARREARS_BUCKETS, ZERO, UnitLine
 from quotas.rules import counting_filings, policy_resolver
 from shop.common import BEIJING
@@ -82,7 +83,7 @@ def _add_accounts(lines: dict[int, UnitLine], unit_filter) -> None:
 
 
 def _add_filings(lines: dict[int, UnitLine], unit_filter, year: int) -> None:
-    filing = counting_filings(year)
+    filing = counting_filings(year, among=_among(QuotaFiling.unit_id, unit_filter))
     rows = db.session.execute(
         select(
             filing.c.unit_id,

@@ -100,9 +100,10 @@ def _visible_order_or_404(order_id: int) -> Order:
 
 
 @bp.route("/<int:order_id>")
-@policy.roles(*SIDES)
+@policy.roles(*SIDES, Role.finance, Role.operator)
 def detail(order_id: int):
     """An order: lines, totals, delivery, timeline, returns, evaluation and the viewer's possible steps.
+    The finance bureau over the buying unit and the operator read it (no steps: they are no side of it).
 
     :raise 404: no such order, or not one the viewer may see.
     """
