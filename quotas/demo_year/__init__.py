@@ -241,14 +241,22 @@ def _add_demo_year(ctx: DemoContext) -> None:
     if known:
         db.session.execute(update(Counter), [{"key": key, "value": value} for key, value in known.items()])
     _bulk(Counter, [{"key": k, "value": v} for k, v in new_counters.items() if k not in counters])
-    # Sales counts are the quantities on orders not cancelled (as the marketplace step keeps them).
-    sold = (
-        select(func.coalesce(func.sum(OrderLine.quantity), 0))
-        .join(Order, OrderLine.order_id == Order.id)
-        .where(OrderLine.product_id == Product.id, Order.status != OrderStatus.cancelled)
-        .scalar_subquery()
+    # Sales counts are the quantities on orders not cancelled (as the marketplace step keeps them): one
+    # grouped query and one bulk update by primary key (a correlated subquery per product made PostgreSQL,
+    # without statistics on the fresh rows, scan the order lines once per product).
+    sold = dict(
+        db.session.execute(
+            select(OrderLine.product_id, func.sum(OrderLine.quantity))
+            .join(Order, OrderLine.order_id == Order.id)
+            .where(Order.status != OrderStatus.cancelled)
+            .group_by(OrderLine.product_id)
+        ).all()
     )
-    db.session.execute(update(Product).values(sales_count=sold).execution_options(synchronize_session=False))
+    product_ids = db.session.scalars(select(Product.id)).all()
+    db.session.execute(
+        update(Product).execution_options(synchronize_session=False),
+        [{"id": product_id, "sales_count": int(sold.get(product_id, 0))} for product_id in product_ids],
+    )
 
     ctx.counts["quota_policies"] = len(policies)
     ctx.counts["quota_filings"] = len(filing_rows)
