@@ -246,6 +246,7 @@ def _add_demo_year(ctx: DemoContext) -> None:
     derived.timelines(rows.TOKEN_PREFIX, [ids[order.number] for order in refunded])
     _bulk(OrderEvent, rows.event_rows(refunded, ids, supplier_users))
     derived.ledger_and_totals()
+    _analyze("order_event", "purchase_ledger", "unit_year_purchase", "unit_month_purchase")
 
     known = {key: value for key, value in new_counters.items() if key in counters}
     if known:
