@@ -26,6 +26,7 @@ products through Core (bulk loaders) must fill them with ``search_columns``.
 
 import enum
 import re
+import threading
 import unicodedata
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
@@ -318,16 +319,18 @@ class MatchCounts:
     def __init__(self, size: int = 2048) -> None:
         self.size = size
         self._known: dict[Hashable, tuple[int, bool]] = {}  # key: (matches, may walk)
+        self._lock = threading.Lock()  # for threaded servers: forgetting the oldest is two steps
 
     def walk_pays(self, key: Hashable, wanted: int) -> bool:
         known = self._known.get(key)
         return known is not None and known[1] and known[0] >= WALK_FROM_MATCHES * wanted
 
     def learn(self, key: Hashable, matches: int, walk_fell_short: bool = False) -> None:
-        previous = self._known.pop(key, None)
-        self._known[key] = (matches, not walk_fell_short and (previous is None or previous[1]))
-        if len(self._known) > self.size:
-            del self._known[next(iter(self._known))]  # the oldest
+        with self._lock:
+            previous = self._known.pop(key, None)
+            self._known[key] = (matches, not walk_fell_short and (previous is None or previous[1]))
+            if len(self._known) > self.size:
+                del self._known[next(iter(self._known))]  # the oldest
 
 
 _VECTOR = literal_column(f"({VECTOR_SQL})")

@@ -11,6 +11,7 @@ from accounts.models import SupplierStatus
 from shop.catalogue import browse, search
 from shop.catalogue.browse import CatalogueQuery, Certification, Sort
 from shop.catalogue.models import ProductStatus
+from shop.catalogue.search import MatchCounts
 from shop.common import utcnow
 from shop.extensions import db
 
@@ -109,3 +110,17 @@ def test_a_walk_that_falls_short_is_collected_and_not_tried_again(jujubes, walki
     assert ways(lambda: page(query)) == ["walked", "collected"]
     assert page(query) == expected
     assert ways(lambda: page(query)) == ["collected"]
+
+
+def test_match_counts_remember_the_most_recent_searches_and_the_walks_that_fell_short():
+    counts = MatchCounts(size=2)
+    common = search.WALK_FROM_MATCHES * 25
+    counts.learn("a", common)
+    counts.learn("b", common - 1)
+    assert counts.walk_pays("a", 25) and not counts.walk_pays("b", 25) and not counts.walk_pays("c", 25)
+    assert not counts.walk_pays("a", 26)  # a deeper page wants more matches
+    counts.learn("c", common)
+    assert not counts.walk_pays("a", 25)  # forgotten: the oldest
+    counts.learn("c", common, walk_fell_short=True)
+    counts.learn("c", common)
+    assert not counts.walk_pays("c", 25)
