@@ -1,5 +1,5 @@
-"""What buyers browse: the catalogue's filters, sorts and pages (the product page's data is in
-``shop.catalogue.product_page``).
+"""What buyers browse: the catalogue's filters, sorts and pages (the filters' choices are in
+``shop.catalogue.choices``, the product page's data in ``shop.catalogue.product_page``).
 
 A catalogue page runs a fixed handful of queries whatever the number of products, counts nothing in full
 and never skips far (``MAX_PAGE``): the catalogue must stay fast at a nation's scale of products
@@ -14,23 +14,24 @@ from typing import Literal, NamedTuple
 
 from sqlalchemy import (
     Select,
-    String,
-    cast,
     func,
-    literal,
     select,
-    text,
-    union_all,
 )
 from werkzeug.datastructures import MultiDict
 
-from accounts.models import Region, RegionLevel, Supplier, SupplierStatus
+from accounts.models import Region, Supplier, SupplierStatus
 from shop.aftersales.models import Evaluation
-from shop.catalogue.models import Category, Product, ProductImage, ProductStatus
+from shop.catalogue.models import Product, ProductImage, ProductStatus
 from shop.catalogue.search import MAX_QUERY_LENGTH, MatchCounts, TextSearch, Where, ordering
 from shop.catalogue.search import inline as _inline
 from shop.common import N_
 from shop.extensions import db
+
+# Statements here are made of the tables' columns, not of the mapped classes' attributes: a statement naming
+# mapped attributes runs through the ORM's machinery (its compile state, its loading) every time, a third of
+# the list's statement's cost in Python, for rows that are plain values anyway.
+_PRODUCT, _SUPPLIER, _REGION = Product.__table__, Supplier.__table__, Region.__table__
+_IMAGE, _EVALUATION = ProductImage.__table__, Evaluation.__table__
 
 PAGE_SIZE = 24
 #: The deepest page offered: beyond it the buyer narrows the search instead (no large OFFSET).
@@ -58,19 +59,19 @@ class Certification(enum.StrEnum):
 
 
 CERTIFICATION_CONDITIONS = {
-    Certification.certified: Product.certification_number.is_not(None),
-    Certification.green: Product.is_green.is_(True),
-    Certification.organic: Product.is_organic.is_(True),
-    Certification.geographic_indication: Product.is_geographic_indication.is_(True),
+    Certification.certified: _PRODUCT.c.certification_number.is_not(None),
+    Certification.green: _PRODUCT.c.is_green.is_(True),
+    Certification.organic: _PRODUCT.c.is_organic.is_(True),
+    Certification.geographic_indication: _PRODUCT.c.is_geographic_indication.is_(True),
 }
 
 # (column, descending) pairs. Each sort ends with the id so that equal keys keep one order from page to
 # page; the indexes on (status, listed_at), (status, sales_count) and (status, price, id) serve them.
 SORT_KEYS = {
-    Sort.newest: ((Product.listed_at, True), (Product.id, True)),
-    Sort.price_asc: ((Product.price, False), (Product.id, False)),
-    Sort.price_desc: ((Product.price, True), (Product.id, True)),
-    Sort.sales: ((Product.sales_count, True), (Product.id, True)),
+    Sort.newest: ((_PRODUCT.c.listed_at, True), (_PRODUCT.c.id, True)),
+    Sort.price_asc: ((_PRODUCT.c.price, False), (_PRODUCT.c.id, False)),
+    Sort.price_desc: ((_PRODUCT.c.price, True), (_PRODUCT.c.id, True)),
+    Sort.sales: ((_PRODUCT.c.sales_count, True), (_PRODUCT.c.id, True)),
 }
 
 
@@ -205,9 +206,9 @@ class Page:
 
 def on_sale(statement: Select) -> Select:
     """Restrict a select from ``product`` to the products on sale: listed, of an admitted supplier."""
-    return statement.join(Supplier, Supplier.id == Product.supplier_id).where(
-        Product.status == _inline(ProductStatus.listed.value),
-        Supplier.status == _inline(SupplierStatus.admitted.value),
+    return statement.join(_SUPPLIER, _SUPPLIER.c.id == _PRODUCT.c.supplier_id).where(
+        _PRODUCT.c.status == _inline(ProductStatus.listed.value),
+        _SUPPLIER.c.status == _inline(SupplierStatus.admitted.value),
     )
 
 
@@ -297,34 +298,20 @@ def _filtered(query: CatalogueQuery) -> Select:
     """The ids of the products on sale that pass the query's filters (all but the text search)."""
     statement = _ON_SALE_IDS
     if query.category_id:
-        statement = statement.where(Product.category_id == query.category_id)
+        statement = statement.where(_PRODUCT.c.category_id == query.category_id)
     if query.county_id:
-        statement = statement.where(Product.origin_region_id == query.county_id)
+        statement = statement.where(_PRODUCT.c.origin_region_id == query.county_id)
     if query.supplier_id:
-        statement = statement.where(Product.supplier_id == query.supplier_id)
+        statement = statement.where(_PRODUCT.c.supplier_id == query.supplier_id)
     if query.min_price is not None:
-        statement = statement.where(Product.price >= query.min_price)
+        statement = statement.where(_PRODUCT.c.price >= query.min_price)
     if query.max_price is not None:
-        statement = statement.where(Product.price <= query.max_price)
+        statement = statement.where(_PRODUCT.c.price <= query.max_price)
     return statement.where(*(CERTIFICATION_CONDITIONS[cert] for cert in query.certifications))
 
 
 def _page(statement: Select, limit: int, offset: int) -> Select:
     return statement.limit(_inline(limit)).offset(_inline(offset))
-
-
-class Choice(NamedTuple):
-    id: int
-    name: str
-
-
-def filter_choices() -> tuple[list[Choice], list[Choice]]:
-    """The categories (in menu order) and the poverty counties (by code) to filter by, in one query: the
-    catalogue shows them on every view."""
-    choices = {"category": [], "county": []}
-    for kind, choice_id, name, _position, _sort_key in db.session.execute(_CHOICES):
-        choices[kind].append(Choice(choice_id, name))
-    return choices["category"], choices["county"]
 
 
 def _listed(ids: Select, sort: Sort) -> Select:
@@ -333,7 +320,7 @@ def _listed(ids: Select, sort: Sort) -> Select:
     its products are read. A ``matched`` column of ``ids`` comes last."""
     page = ids.subquery()
     listed = _LISTED.add_columns(page.c.matched) if "matched" in page.c else _LISTED
-    return listed.join(page, page.c.id == Product.id).order_by(*_ORDER_BY[sort])
+    return listed.join(page, page.c.id == _PRODUCT.c.id).order_by(*_ORDER_BY[sort])
 
 
 def _load(statement: Select, counted: bool = False) -> list:
@@ -350,63 +337,50 @@ def _load(statement: Select, counted: bool = False) -> list:
 # The statements every catalogue view starts from, built once (statements are immutable): building them
 # anew on each request cost more than running them.
 
-_ON_SALE_IDS = on_sale(select(Product.id))
+_ON_SALE_IDS = on_sale(select(_PRODUCT.c.id))
 
 #: The orders an index gives all but the ties of (its equal keys are few): not sales, shared by many.
 _INDEX_ORDERED = (Sort.newest, Sort.price_asc, Sort.price_desc)
 
 _ORDER_BY = {sort: ordering(keys) for sort, keys in SORT_KEYS.items()}
 
-_OF_SUPPLIER = Evaluation.supplier_id == Product.supplier_id
+_OF_SUPPLIER = _EVALUATION.c.supplier_id == _PRODUCT.c.supplier_id
 
 #: The columns of ``Listed``, in order: a page's ids are joined in.
 _LISTED = (
     select(
-        Product.id,
-        Product.name,
-        Product.spec,
-        Product.unit,
-        Product.price,
-        Product.sales_count,
-        Product.supplier_id,
-        Supplier.name,
-        Region.name,
-        Product.certification_number,
-        Product.is_green,
-        Product.is_organic,
-        Product.is_geographic_indication,
-        select(ProductImage.id)
-        .where(ProductImage.product_id == Product.id)
-        .order_by(ProductImage.position, ProductImage.id)
+        _PRODUCT.c.id,
+        _PRODUCT.c.name,
+        _PRODUCT.c.spec,
+        _PRODUCT.c.unit,
+        _PRODUCT.c.price,
+        _PRODUCT.c.sales_count,
+        _PRODUCT.c.supplier_id,
+        _SUPPLIER.c.name,
+        _REGION.c.name,
+        _PRODUCT.c.certification_number,
+        _PRODUCT.c.is_green,
+        _PRODUCT.c.is_organic,
+        _PRODUCT.c.is_geographic_indication,
+        select(_IMAGE.c.id)
+        .where(_IMAGE.c.product_id == _PRODUCT.c.id)
+        .order_by(_IMAGE.c.position, _IMAGE.c.id)
         .limit(1)
         .scalar_subquery(),
         select(func.count()).where(_OF_SUPPLIER).scalar_subquery(),
-        select(func.avg(Evaluation.quality + Evaluation.delivery + Evaluation.service))
+        select(func.avg(_EVALUATION.c.quality + _EVALUATION.c.delivery + _EVALUATION.c.service))
         .where(_OF_SUPPLIER)
         .scalar_subquery(),
     )
     # Explicit join conditions: a relationship here would configure the mappers when this module is imported.
-    .join(Supplier, Supplier.id == Product.supplier_id)
-    .join(Region, Region.id == Product.origin_region_id)
+    .join(_SUPPLIER, _SUPPLIER.c.id == _PRODUCT.c.supplier_id)
+    .join(_REGION, _REGION.c.id == _PRODUCT.c.origin_region_id)
 )
 
 _LISTED_ON_SALE = _LISTED.where(
-    Product.status == _inline(ProductStatus.listed.value),
-    Supplier.status == _inline(SupplierStatus.admitted.value),
+    _PRODUCT.c.status == _inline(ProductStatus.listed.value),
+    _SUPPLIER.c.status == _inline(SupplierStatus.admitted.value),
 )
-
-_CHOICES = union_all(
-    select(
-        literal("category").label("kind"),
-        Category.id,
-        Category.name,
-        Category.position.label("position"),
-        Category.name.label("sort_key"),
-    ),
-    select(literal("county"), Region.id, Region.name, literal(0), cast(Region.code, String)).where(
-        Region.level == RegionLevel.county, Region.is_poverty_county.is_(True)
-    ),
-).order_by(text("kind"), text("position"), text("sort_key"))
 
 
 def _count_up_to(query: CatalogueQuery, dialect: str, limit: int) -> int:

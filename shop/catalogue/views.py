@@ -17,6 +17,7 @@ from shop.aftersales import ratings
 from shop.catalogue import browse, product_page
 from shop.catalogue import favourites as favourite_list
 from shop.catalogue.browse import Certification, Sort
+from shop.catalogue.choices import filter_choices
 from shop.common import DomainError
 from shop.extensions import db
 
@@ -78,7 +79,7 @@ def index():
     for error in errors:
         flash(_(error), "error")
     page = browse.catalogue_page(query, _dialect())
-    categories, counties = browse.filter_choices()
+    categories, counties = filter_choices()
     sort_labels, certification_labels = _labels(str(get_locale()))
     return render_template(
         "shop/catalogue/index.html",
