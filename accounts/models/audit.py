@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, event
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shop.common import utcnow
@@ -35,3 +35,27 @@ class AuditEntry(db.Model):
 @event.listens_for(AuditEntry, "before_delete")
 def _refuse_change(mapper, connection, target):
     raise RuntimeError("the audit log is append-only")
+
+
+class AuditSeal(db.Model):
+    """The link of one audit entry in the tamper-evident chain: ``hash`` is SHA-256 over the entry's content
+    and ``prev_hash``, the hash of the seal before it (``seq`` - 1). Written when the entry's transaction
+    commits, after locking :class:`AuditChain`, so the chain has one order across processes. Append-only, like
+    the entries (triggers refuse UPDATE and DELETE)."""
+
+    __tablename__ = "audit_seal"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("audit_entry.id"), unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChain(db.Model):
+    """The head of the chain (one row, id 1): the last seal's ``seq`` and ``hash``. Locked while sealing."""
+
+    __tablename__ = "audit_chain"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    hash: Mapped[str] = mapped_column(String(64), default="0" * 64)

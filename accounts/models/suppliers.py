@@ -42,7 +42,7 @@ class Supplier(db.Model):
     contact_name: Mapped[str] = mapped_column(String(64))
     contact_phone: Mapped[str] = mapped_column(String(20))
     bank_name: Mapped[str] = mapped_column(String(128))
-    bank_account: Mapped[str] = mapped_column(String(34))
+    bank_account: Mapped[str] = mapped_column(String(255))
     #: Number of registered poverty households linked to the supplier (带动脱贫户数).
     households: Mapped[int] = mapped_column(default=0)
     status: Mapped[SupplierStatus] = mapped_column(

@@ -42,7 +42,7 @@ class Payment(db.Model):
         db.Enum(PaymentMethod, native_enum=False, length=16, validate_strings=True)
     )
     #: The paying card or bank account (masked wherever shown).
-    payer_account: Mapped[str] = mapped_column(String(34))
+    payer_account: Mapped[str] = mapped_column(String(255))
     #: The bank's reference of the transfer or card transaction; used once on the platform.
     reference: Mapped[str] = mapped_column(String(64), unique=True)
     amount: Mapped[Decimal] = mapped_column(Money)
