@@ -59,10 +59,9 @@ def test_one_load_shows_the_city_report_for_last_year_and_this_year_in_progress(
         elapsed = time.perf_counter() - started
     db.session.commit()
     # One statement per table or per derived kind of row, never per row (≈50,000 orders, ≈130,000 lines and
-    # payments, ≈250,000 events); a bound on time that only a row-by-row load would break (the measured time
-    # is reported, not asserted: the machine may be busy).
+    # payments, ≈250,000 events). The time is reported (pytest -s), not asserted: the machine may be busy.
+    print(f"demo load: {elapsed:.1f} s, {len(queries)} statements")
     assert len(queries) < 120, len(queries)
-    assert elapsed < 120, elapsed
     assert db.session.scalar(select(func.count(Order.id))) > 45_000
     _the_complete_year_shows_the_city_report()
     _the_current_year_is_in_progress()
