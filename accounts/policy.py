@@ -33,6 +33,17 @@ def public(view):
     return view
 
 
+#: The audience of a JSON API endpoint (api/): authenticated by its bearer token in the API layer
+#: (``api.core.ApiBlueprint.auth``), never by the session cookie, so ``enforce_access`` leaves it alone.
+API_TOKEN = "api-token"
+
+
+def api_token(view):
+    """A JSON API endpoint; the API layer checks its bearer token and roles (``api/core.py``)."""
+    view.allowed_roles = API_TOKEN
+    return view
+
+
 def signed_in(view):
     """Any signed-in user, whatever the role."""
     view.allowed_roles = ALL_ROLES
@@ -65,6 +76,8 @@ def can_access(endpoint: str) -> bool:
     allowed = allowed_roles(endpoint)
     if allowed == PUBLIC:
         return True
+    if allowed == API_TOKEN:
+        return False  # not a page
     return allowed is not None and current_user.is_authenticated and current_user.role in allowed
 
 
@@ -116,6 +129,8 @@ def enforce_access():
     if allowed is None:
         log.error("endpoint %s declares no audience; refused", endpoint)
         abort(403)
+    if allowed == API_TOKEN:
+        return None  # the API layer authenticates the bearer token; the session plays no part
     if current_user.is_authenticated and _idle_expired():
         logout_user()
         session.clear()
@@ -379,61 +394,3 @@ def can_administer_account(user: User, account: User) -> bool:
 def can_create_finance_accounts(user: User) -> bool:
     """Only the platform operator opens finance bureau accounts."""
     return user.role == Role.operator
-
-
-# --- reserved-share reports (quotas/reports/, quotas/views/report_views.py) --------------------------------
-
-
-def supervises_units(user: User) -> bool:
-    """A unit manager whose unit supervises at least one other unit (a 主管预算单位's manager)."""
-    if user.role != Role.unit_manager:
-        return False
-    child = select(BudgetUnit.id).where(BudgetUnit.parent_id == user.unit_id).limit(1)
-    return db.session.scalar(child) is not None
-
-
-def can_view_platform_report(user: User) -> bool:
-    """The whole platform's report: the operator only."""
-    return user.role == Role.operator
-
-
-def can_view_region_report(user: User, region: Region) -> bool:
-    """A region's report: the operator; a finance bureau for a region in its own region's subtree."""
-    if user.role == Role.operator:
-        return True
-    if user.role != Role.finance:
-        return False
-    inside = select(Region.id).where(Region.id == region.id, Region.id.in_(region_subtree(user.region_id)))
-    return db.session.scalar(inside) is not None
-
-
-def can_view_unit_report(user: User, unit: BudgetUnit) -> bool:
-    """A unit's report (it and the units it supervises): the operator; a finance bureau when the unit is in
-    its region's subtree; a supervising unit's manager for its own unit and those below it."""
-    if user.role == Role.operator:
-        return True
-    if user.role == Role.finance:
-        inside = BudgetUnit.region_id.in_(region_subtree(user.region_id))
-    elif user.role == Role.unit_manager and supervises_units(user):
-        inside = BudgetUnit.id.in_(subtree_select(BudgetUnit, user.unit_id))
-    else:
-        return False
-    return db.session.scalar(select(BudgetUnit.id).where(BudgetUnit.id == unit.id, inside)) is not None
-
-
-def report_unit_reach(user: User):
-    """A where-clause on ``BudgetUnit``: the units whose figures ``user`` reads in a unit's report (a
-    supervised subtree may reach into other regions), or None for all (operator). Its CTEs have names of
-    their own, so it combines with the report's own subtree."""
-    if user.role == Role.operator:
-        return None
-    if user.role == Role.finance:
-        return BudgetUnit.region_id.in_(subtree_select(Region, user.region_id, name="reach_regions"))
-    if user.role == Role.unit_manager:
-        return BudgetUnit.id.in_(subtree_select(BudgetUnit, user.unit_id, name="reach_units"))
-    return BudgetUnit.id.is_(None)
-
-
-def can_view_completion_of(user: User, unit: BudgetUnit) -> bool:
-    """A unit's own completion page: its manager and its purchasers."""
-    return user.role in (Role.unit_manager, Role.purchaser) and user.unit_id == unit.id

@@ -1,6 +1,7 @@
 """Object-level rules for reserved shares: who sets a region's policy, who files for a unit, who reviews it.
 
-Kept beside the quotas package rather than in ``accounts.policy`` because the rules read quotas' models and
+Also who reads the reserved-share reports and a unit's completion page. Kept beside the quotas package rather
+than in ``accounts.policy`` because the rules read quotas' models and
 ``accounts`` never imports ``quotas`` (``accounts ← shop ← quotas``). Views still declare their audience with
 ``accounts.policy.roles`` and call these rules at their top; a unit or filing the viewer may not see answers
 404 (``accounts.policy.get_visible_or_404``), never a hint that it exists.
@@ -12,6 +13,7 @@ from sqlalchemy import select
 
 from accounts import policy
 from accounts.models import BudgetUnit, Region, Role, User
+from accounts.models.orgs import subtree_select
 from quotas.models import FilingStatus, QuotaFiling
 from shop.extensions import db
 
@@ -102,3 +104,62 @@ def review_queue_scope(user: User):
             (QuotaFiling.status == FilingStatus.submitted) & QuotaFiling.unit_id.in_(unsupervised)
         )
     return None
+
+
+# --- reserved-share reports (quotas/reports/, quotas/views/report_views.py) --------------------------------
+
+
+def supervises_units(user: User) -> bool:
+    """A unit manager whose unit supervises at least one other unit (a 主管预算单位's manager)."""
+    if user.role != Role.unit_manager:
+        return False
+    child = select(BudgetUnit.id).where(BudgetUnit.parent_id == user.unit_id).limit(1)
+    return db.session.scalar(child) is not None
+
+
+def can_view_platform_report(user: User) -> bool:
+    """The whole platform's report: the operator only."""
+    return user.role == Role.operator
+
+
+def can_view_region_report(user: User, region: Region) -> bool:
+    """A region's report: the operator; a finance bureau for a region in its own region's subtree."""
+    if user.role == Role.operator:
+        return True
+    if user.role != Role.finance:
+        return False
+    within = Region.id.in_(policy.region_subtree(user.region_id))
+    inside = select(Region.id).where(Region.id == region.id, within)
+    return db.session.scalar(inside) is not None
+
+
+def can_view_unit_report(user: User, unit: BudgetUnit) -> bool:
+    """A unit's report (it and the units it supervises): the operator; a finance bureau when the unit is in
+    its region's subtree; a supervising unit's manager for its own unit and those below it."""
+    if user.role == Role.operator:
+        return True
+    if user.role == Role.finance:
+        inside = BudgetUnit.region_id.in_(policy.region_subtree(user.region_id))
+    elif user.role == Role.unit_manager and supervises_units(user):
+        inside = BudgetUnit.id.in_(subtree_select(BudgetUnit, user.unit_id))
+    else:
+        return False
+    return db.session.scalar(select(BudgetUnit.id).where(BudgetUnit.id == unit.id, inside)) is not None
+
+
+def report_unit_reach(user: User):
+    """A where-clause on ``BudgetUnit``: the units whose figures ``user`` reads in a unit's report (a
+    supervised subtree may reach into other regions), or None for all (operator). Its CTEs have names of
+    their own, so it combines with the report's own subtree."""
+    if user.role == Role.operator:
+        return None
+    if user.role == Role.finance:
+        return BudgetUnit.region_id.in_(subtree_select(Region, user.region_id, name="reach_regions"))
+    if user.role == Role.unit_manager:
+        return BudgetUnit.id.in_(subtree_select(BudgetUnit, user.unit_id, name="reach_units"))
+    return BudgetUnit.id.is_(None)
+
+
+def can_view_completion_of(user: User, unit: BudgetUnit) -> bool:
+    """A unit's own completion page: its manager and its purchasers."""
+    return user.role in (Role.unit_manager, Role.purchaser) and user.unit_id == unit.id

@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload
 
 from accounts import policy
 from accounts.models import BudgetUnit, Region, Role
-from quotas import charts
+from quotas import access, charts
 from quotas.exports import Sheet, send_table
 from quotas.reports import Summary, formatting, summarise, summarise_unit
 from quotas.reports import columns as cols
@@ -31,6 +31,7 @@ from quotas.reports.web import MONTHS, Sorting, export_format, page_url, report_
 from shop.common import beijing_today
 from shop.extensions import db
 from shop.payments.models import UnitYearPurchase
+from shop.replica import reads_from_reports
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 formatting.register(bp)
@@ -70,24 +71,28 @@ def _node_or_404(code: str | None, unit_id: int | None) -> Node:
     """:raise 404: no such region or unit, or not the viewer's to see."""
     if unit_id is not None:
         unit = db.session.get(BudgetUnit, unit_id, options=[joinedload(BudgetUnit.region)])
-        if unit is None or not policy.can_view_unit_report(current_user, unit):
+        if unit is None or not access.can_view_unit_report(current_user, unit):
             abort(404)
         return Node(unit=unit)
     if code is not None:
         region = db.session.scalar(select(Region).where(Region.code == code))
-        if region is None or not policy.can_view_region_report(current_user, region):
+        if region is None or not access.can_view_region_report(current_user, region):
             abort(404)
         return Node(region=region)
-    if not policy.can_view_platform_report(current_user):
+    if not access.can_view_platform_report(current_user):
         abort(404)
     return Node()
 
 
 def _summary(node: Node, year: int) -> Summary:
+    """The level's figures, read from the reports database (``shop.replica``; the main one by default)."""
     today = beijing_today()
     if node.unit is not None:
-        return summarise_unit(year, node.unit, today=today, within=policy.report_unit_reach(current_user))
-    return summarise(year, node.region, today=today)
+        within = access.report_unit_reach(current_user)
+        with reads_from_reports():
+            return summarise_unit(year, node.unit, today=today, within=within)
+    with reads_from_reports():
+        return summarise(year, node.region, today=today)
 
 
 def _trail(node: Node, year: int) -> list[tuple[str, str]]:
@@ -153,7 +158,7 @@ def index():
         return redirect(url_for("reports.level", **args))
     if current_user.role == Role.finance:
         return redirect(url_for("reports.level", code=current_user.region.code, **args))
-    if policy.supervises_units(current_user):
+    if access.supervises_units(current_user):
         return redirect(url_for("reports.level", unit_id=current_user.unit_id, **args))
     return redirect(url_for("completion.index", **args))
 
@@ -274,10 +279,12 @@ def suppliers(code: str | None, unit_id: int | None):
     node = _node_or_404(code, unit_id)
     year = report_year()
     if node.unit is not None:
-        unit_filter = level_filter(unit=node.unit, within=policy.report_unit_reach(current_user))
-        figures = supplier_figures(year, unit_filter=unit_filter, registry=False)
+        unit_filter = level_filter(unit=node.unit, within=access.report_unit_reach(current_user))
+        with reads_from_reports():
+            figures = supplier_figures(year, unit_filter=unit_filter, registry=False)
     else:
-        figures = supplier_figures(year, region=node.region, unit_filter=level_filter(region=node.region))
+        with reads_from_reports():
+            figures = supplier_figures(year, region=node.region, unit_filter=level_filter(region=node.region))
     supplier_sorting = Sorting(cols.SUPPLIERS)
     county_sorting = Sorting(cols.COUNTIES, prefix="c")
     by_supplier = supplier_sorting.apply(figures.by_supplier)

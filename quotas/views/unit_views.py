@@ -11,7 +11,7 @@ from flask_login import current_user
 from accounts import policy
 from accounts.home import Panel, home_panel
 from accounts.models import Role, User
-from quotas import charts
+from quotas import access, charts
 from quotas.exports import Sheet, send_table
 from quotas.filing.labels import quota_label
 from quotas.reports import columns as cols
@@ -33,7 +33,7 @@ def index():
     """The viewer's unit, ``?year=`` (this year by default); ``?before=`` pages the counted orders and
     ``?format=csv|xlsx`` exports them all."""
     unit = current_user.unit
-    if unit is None or not policy.can_view_completion_of(current_user, unit):
+    if unit is None or not access.can_view_completion_of(current_user, unit):
         abort(404)
     year = report_year()
     today = beijing_today()
