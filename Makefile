@@ -57,4 +57,4 @@ bench-invoices: setup
 ## Benchmark the finance report for a city and a province (50,000 units, 2,000,000 paid orders; throwaway
 ## PostgreSQL; about four minutes); see bench/README.md
 bench-quotas: setup
-	$(VENV)/bin/python bench/quotas.py
+	$(VENV)/bin/python bench/quota_report.py

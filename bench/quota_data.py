@@ -1,5 +1,5 @@
-"""The data of ``bench/quotas.py``: budget units with their accounts and filings, and paid orders of one line
-with their payments, ledger entries and the units' maintained totals, COPYed straight into PostgreSQL.
+"""The data of ``bench/quota_report.py``: budget units with their accounts and filings, and paid orders of one
+line with their payments, ledger entries and the units' maintained totals, COPYed straight into PostgreSQL.
 
 Only for a throwaway database that ``flask db upgrade`` has just created: rows get explicit ids (COPY returns
 none) and the id sequences are moved past them at the end. Each order's product, quantity and dates follow

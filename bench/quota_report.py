@@ -1,7 +1,7 @@
 """Benchmark: the finance report (``quotas.reports.summarise``) for a city and for a province, at 20,000 and
 at 2,000,000 paid orders, in one run: its time, its CPU (ours and PostgreSQL's) and its SQL query count.
 
-    make bench-quotas               # or: .venv/bin/python bench/quotas.py --help
+    make bench-quotas               # or: .venv/bin/python bench/quota_report.py --help
 
 It runs itself under ``scripts/with-postgres.sh`` (a throwaway PostgreSQL cluster, removed afterwards), runs
 ``flask db upgrade`` and COPYs in, with ``bench/province.py``'s regions and a small catalogue:
@@ -30,10 +30,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCH = str(Path(__file__).resolve().parent)
-# The project first: this file's name would otherwise hide the ``quotas`` package. Then this folder (for
-# cpu, province and quota_data), which Python put first as the script's own.
-sys.path[:] = [str(ROOT), BENCH, *(entry for entry in sys.path if entry not in (str(ROOT), BENCH))]
+# The project, for its packages; this folder (cpu, province, quota_data) is already first as the script's own.
+sys.path.insert(1, str(ROOT))
 
 from cpu import cpu_seconds  # noqa: E402
 from quota_data import YEAR, Loader, load_part  # noqa: E402
