@@ -1,129 +1,49 @@
 """Invoice numbers never clash or skip, and an order is invoiced once, under real concurrent issuing.
 
 Like tests/shop/test_stock_concurrency.py: real commits seen across threads (marker ``real_commits``) on a
-database of its own (a SQLite file, or a second database in the test PostgreSQL cluster); each thread issues
-in its own app context, all released together by a barrier.
+database of its own, each thread in its own app context, all released together (tests/real_world.py).
 """
 
-import itertools
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import select
 
-from accounts.models import (
-    BudgetUnit,
-    Region,
-    RegionLevel,
-    Role,
-    Supplier,
-    SupplierKind,
-    SupplierStatus,
-    User,
-)
-from shop.app import create_app
-from shop.catalogue.models import Category, Product, ProductStatus
-from shop.common import utcnow
+from accounts.models import User
 from shop.counters import current_value
 from shop.extensions import db
 from shop.invoices.models import Invoice
 from shop.invoices.services import InvoiceError, counter_key, issue_invoice
-from shop.orders.models import Order, OrderLine, OrderStatus
+from shop.orders.models import Order
 from shop.payments.services import record_payment
-from tests.conftest import own_database_url, valid_credit_code
+from tests.real_world import World, dispose, make_app, run_together
 
 pytestmark = pytest.mark.real_commits
 
 TODAY = date(2026, 11, 20)
-_serial = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
 def real_app(tmp_path_factory):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": own_database_url(tmp_path_factory, "app_invoices"),
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 15, "max_overflow": 5},
-            "SECRET_KEY": "test-secret",
-        }
-    )
-    with app.app_context():
-        upgrade()
+    app = make_app(tmp_path_factory, "app_invoices", connections=15)
     yield app
-    with app.app_context():
-        db.engine.dispose()
+    dispose(app)
 
 
 def seed(app, orders: int) -> tuple[int, list[int]]:
     """A supplier with an account and ``orders`` paid orders from one unit: (seller id, order ids)."""
-    n = next(_serial)
+    world = World("开票")
+    n = world.n
     with app.app_context():
-        county = Region(code=f"7{n:05d}", name=f"开票县{n}", level=RegionLevel.county, is_poverty_county=True)
-        unit = BudgetUnit(
-            code=f"I{n:06d}", name=f"开票单位{n}", credit_code=valid_credit_code(), region=county
-        )
-        supplier = Supplier(
-            name=f"开票供应商{n}",
-            kind=SupplierKind.coop,
-            credit_code=valid_credit_code("93141123"),
-            region=county,
-            contact_name="张三",
-            contact_phone="13800138000",
-            bank_name="中国农业银行兴县支行",
-            bank_account="6228480000000000000",
-            status=SupplierStatus.admitted,
-        )
-        seller = User(
-            username=f"inv-seller{n}", name="开票员", role=Role.supplier, supplier=supplier, password_hash="x"
-        )
-        buyer = User(
-            username=f"inv-buyer{n}", name="采购员", role=Role.purchaser, unit=unit, password_hash="x"
-        )
-        product = Product(
-            supplier=supplier,
-            category=Category(name=f"开票类目{n}"),
-            name="小米",
-            spec="5kg/袋",
-            unit="袋",
-            price="10.00",
-            stock=1000,
-            origin_region=county,
-            status=ProductStatus.listed,
-            listed_at=utcnow(),
-        )
-        db.session.add_all([seller, buyer, product])
-        db.session.flush()
+        county = world.county("7")
+        unit = world.unit(county, "I")
+        supplier = world.supplier(county)
+        seller = world.seller(supplier, f"inv-seller{n}")
+        buyer = world.purchaser(unit, f"inv-buyer{n}")
+        product = world.product(supplier, county, stock=1000)
         placed = []
         for index in range(orders):
-            order = Order(
-                number=f"I{n:04d}{index:06d}",
-                unit_id=unit.id,
-                purchaser=buyer,
-                supplier_id=supplier.id,
-                status=OrderStatus.received,
-                total="10.00",
-                delivery_address="吕梁市离石区滨河北路1号",
-                delivery_contact="王师傅",
-                delivery_phone="13800138000",
-                checkout_token=f"inv-{n}-{index}",
-                placed_at=datetime(2026, 11, 1),
-                lines=[
-                    OrderLine(
-                        product=product,
-                        product_name="小米",
-                        spec="5kg/袋",
-                        unit="袋",
-                        unit_price="10.00",
-                        quantity=1,
-                        amount="10.00",
-                    )
-                ],
-            )
-            db.session.add(order)
+            order = world.received_order(f"I{n:04d}{index:06d}", unit, buyer, product, datetime(2026, 11, 1))
             db.session.flush()
             record_payment(
                 order,
@@ -143,24 +63,18 @@ def seed(app, orders: int) -> tuple[int, list[int]]:
 def issue_all(app, seller_id: int, order_ids: list[int]) -> list[str | None]:
     """Issue the invoice of each order in its own thread, all started together: the numbers, or None for a
     refusal (anything else fails the test)."""
-    barrier = threading.Barrier(len(order_ids), timeout=30)
 
     def issue(order_id: int) -> str | None:
-        with app.app_context():
-            # Nothing read before the barrier: on SQLite a transaction takes the write lock when it begins.
-            barrier.wait()
-            seller, order = db.session.get(User, seller_id), db.session.get(Order, order_id)
-            try:
-                number = issue_invoice(order, seller, TODAY).number
-                db.session.commit()
-                return number
-            except InvoiceError:
-                db.session.rollback()
-                return None
+        seller, order = db.session.get(User, seller_id), db.session.get(Order, order_id)
+        try:
+            number = issue_invoice(order, seller, TODAY).number
+            db.session.commit()
+            return number
+        except InvoiceError:
+            db.session.rollback()
+            return None
 
-    with ThreadPoolExecutor(max_workers=len(order_ids)) as pool:
-        futures = [pool.submit(issue, order_id) for order_id in order_ids]
-        return [future.result(timeout=120) for future in futures]
+    return run_together(app, issue, [(order_id,) for order_id in order_ids], timeout=120)
 
 
 def test_concurrent_invoices_of_one_supplier_are_numbered_without_gaps_or_repeats(real_app):

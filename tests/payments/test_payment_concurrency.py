@@ -3,66 +3,42 @@ unit's orders at once all reach its totals (no lost update), one bank reference 
 taken once, and a payment form posted twice at once records once.
 
 Like tests/shop/test_stock_concurrency.py, these commit for real (marker ``real_commits``) on a database of
-their own (a SQLite file, or a second database in the test PostgreSQL cluster); each thread works in its own
-app context (its own session and connection), all released together by a barrier.
+their own, each thread in its own app context, all released together (tests/real_world.py).
 """
 
-import itertools
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
-from accounts.models import (
-    BudgetUnit,
-    Notice,
-    Region,
-    RegionLevel,
-    Role,
-    Supplier,
-    SupplierKind,
-    SupplierStatus,
-    User,
-)
-from shop.app import create_app
-from shop.catalogue.models import Category, Product, ProductStatus
+from accounts.models import Notice, User
 from shop.common import beijing_today, utcnow
 from shop.extensions import db
-from shop.orders.models import Order, OrderLine, OrderStatus, PaymentStatus
+from shop.orders.models import Order, PaymentStatus
 from shop.payments.models import LedgerEntry, Payment, UnitMonthPurchase, UnitYearPurchase
 from shop.payments.services import PaymentError, record_payment
-from tests.conftest import PASSWORD, login, own_database_url, valid_credit_code
+from tests.conftest import PASSWORD, login
+from tests.real_world import World, dispose, make_app, run_together
 
 pytestmark = pytest.mark.real_commits
 
-_serial = itertools.count(1)
 THREADS = 8
 
 
 @pytest.fixture(scope="module")
 def real_app(tmp_path_factory):
-    """An app on a database of its own, where commits are real."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": own_database_url(tmp_path_factory, "app_payments"),
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": THREADS + 4, "max_overflow": 4},
-            "SECRET_KEY": "test-secret",
-            "WTF_CSRF_ENABLED": False,
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        }
+    app = make_app(
+        tmp_path_factory,
+        "app_payments",
+        connections=THREADS + 4,
+        WTF_CSRF_ENABLED=False,
+        PASSWORD_HASH_METHOD="pbkdf2:sha256:1000",
     )
-    with app.app_context():
-        upgrade()
     yield app
-    with app.app_context():
-        db.engine.dispose()
+    dispose(app)
 
 
 @dataclass
@@ -76,81 +52,30 @@ class Seeded:
 def seed(app, orders: int, buyers: int = 1, price: str = "12.50") -> Seeded:
     """A fresh unit (no purchase totals yet), its purchasers, a supplier with one product, and ``orders``
     received orders of that unit, one of the product each (¥12.50)."""
-    n = next(_serial)
+    world = World("付款")
+    n = world.n
     with app.app_context():
-        county = Region(code=f"7{n:05d}", name=f"付款县{n}", level=RegionLevel.county, is_poverty_county=True)
-        unit = BudgetUnit(
-            code=f"P{n:06d}", name=f"付款单位{n}", credit_code=valid_credit_code(), region=county
-        )
-        supplier = Supplier(
-            name=f"付款供应商{n}",
-            kind=SupplierKind.coop,
-            credit_code=valid_credit_code("93141123"),
-            region=county,
-            contact_name="张三",
-            contact_phone="13800138000",
-            bank_name="中国农业银行兴县支行",
-            bank_account="6228480000000000000",
-            status=SupplierStatus.admitted,
-        )
-        product = Product(
-            supplier=supplier,
-            category=Category(name=f"付款类目{n}"),
-            name=f"小米{n}",
-            spec="5kg/袋",
-            unit="袋",
-            price=Decimal(price),
-            stock=100,
-            origin_region=county,
-            status=ProductStatus.listed,
-            listed_at=utcnow(),
-        )
+        county = world.county("7")
+        unit = world.unit(county, "P")
+        supplier = world.supplier(county)
+        product = world.product(supplier, county, stock=100, name=f"小米{n}", price=price)
         password_hash = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
         people = [
-            User(
-                username=f"payer{n}-{index}",
-                name="采购人",
-                role=Role.purchaser,
-                unit=unit,
-                password_hash=password_hash,
+            world.purchaser(
+                unit,
+                f"payer{n}-{index}",
+                password_hash,
                 must_change_password=False,
                 activated_at=utcnow(),
             )
             for index in range(buyers)
         ]
-        seller = User(
-            username=f"payee{n}", name="卖家", role=Role.supplier, supplier=supplier, password_hash="x"
-        )
+        seller = world.seller(supplier, f"payee{n}")
         placed = utcnow() - timedelta(days=5)
         made = [
-            Order(
-                number=f"PAY{n:05d}{index:04d}",
-                unit=unit,
-                purchaser=people[index % buyers],
-                supplier=supplier,
-                status=OrderStatus.received,
-                total=product.price,
-                delivery_address="吕梁市离石区滨河北路1号",
-                delivery_contact="王师傅",
-                delivery_phone="13800138000",
-                checkout_token=f"pay-{n}-{index}",
-                placed_at=placed,
-                received_at=placed + timedelta(days=1),
-                lines=[
-                    OrderLine(
-                        product=product,
-                        product_name=product.name,
-                        spec=product.spec,
-                        unit=product.unit,
-                        unit_price=product.price,
-                        quantity=1,
-                        amount=product.price,
-                    )
-                ],
-            )
+            world.received_order(f"PAY{n:05d}{index:04d}", unit, people[index % buyers], product, placed)
             for index in range(orders)
         ]
-        db.session.add_all([*people, seller, *made])
         db.session.commit()
         return Seeded(unit.id, [p.id for p in people], seller.id, [o.id for o in made])
 
@@ -158,34 +83,29 @@ def seed(app, orders: int, buyers: int = 1, price: str = "12.50") -> Seeded:
 def pay_all(app, attempts: list[tuple[int, int, str]]) -> list[int | str]:
     """Run each (order id, purchaser id, reference) payment in its own thread, all started together; each
     answer is the payment's id, or the msgid of the PaymentError that refused it."""
-    barrier = threading.Barrier(len(attempts), timeout=30)
     today = beijing_today()
 
     def attempt(order_id: int, buyer_id: int, reference: str) -> int | str:
-        with app.app_context():
-            barrier.wait()
-            order, buyer = db.session.get(Order, order_id), db.session.get(User, buyer_id)
-            try:
-                payment = record_payment(
-                    order,
-                    buyer,
-                    method="bank_transfer",
-                    payer_account="6222000011112222",
-                    reference=reference,
-                    amount=order.total,
-                    paid_on=today,
-                    today=today,
-                )
-                payment_id = payment.id
-                db.session.commit()
-                return payment_id
-            except PaymentError as error:
-                db.session.rollback()
-                return error.message
+        order, buyer = db.session.get(Order, order_id), db.session.get(User, buyer_id)
+        try:
+            payment = record_payment(
+                order,
+                buyer,
+                method="bank_transfer",
+                payer_account="6222000011112222",
+                reference=reference,
+                amount=order.total,
+                paid_on=today,
+                today=today,
+            )
+            payment_id = payment.id
+            db.session.commit()
+            return payment_id
+        except PaymentError as error:
+            db.session.rollback()
+            return error.message
 
-    with ThreadPoolExecutor(max_workers=len(attempts)) as pool:
-        futures = [pool.submit(attempt, *args) for args in attempts]
-        return [future.result(timeout=90) for future in futures]
+    return run_together(app, attempt, attempts)
 
 
 def totals(unit_id: int) -> tuple[Decimal, int, Decimal]:
@@ -289,17 +209,14 @@ def test_the_payment_form_posted_twice_at_once_records_once(real_app):
         "amount": "12.50",
         "paid_on": beijing_today().isoformat(),
     }
-    barrier = threading.Barrier(2, timeout=30)
 
     def submit() -> tuple[int, str]:
         client = real_app.test_client()
         client.set_cookie("session", cookie)
-        barrier.wait()
         response = client.post(f"/payments/orders/{order_id}/pay", data=form)
         return response.status_code, response.headers.get("Location", "")
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        codes = [future.result(timeout=90) for future in [pool.submit(submit) for _ in range(2)]]
+    codes = run_together(real_app, submit, [(), ()])
 
     assert codes == [(302, f"/orders/{order_id}#payment")] * 2
     with real_app.app_context():

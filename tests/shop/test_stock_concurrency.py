@@ -6,60 +6,32 @@ PostgreSQL cluster. Each thread places its checkout in its own app context (its 
 connection), all released together by a barrier.
 """
 
-import itertools
 import random
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from accounts.models import (
-    BudgetUnit,
-    Region,
-    RegionLevel,
-    Role,
-    Supplier,
-    SupplierKind,
-    SupplierStatus,
-    User,
-)
-from shop.app import create_app
+from accounts.models import User
 from shop.cart.models import CartItem
-from shop.catalogue.models import Category, Product, ProductStatus
+from shop.catalogue.models import Category, Product
 from shop.common import utcnow
 from shop.counters import current_value
 from shop.extensions import db
 from shop.orders import numbers
 from shop.orders.models import Order, OrderLine
 from shop.orders.placing import OutOfStock, new_checkout_token, place_orders
-from tests.conftest import own_database_url, valid_credit_code
+from tests.real_world import World, dispose, make_app, run_together
 from tests.shop.conftest import DELIVERY
 
 pytestmark = pytest.mark.real_commits
 
-_serial = itertools.count(1)
-
 
 @pytest.fixture(scope="module")
 def real_app(tmp_path_factory):
-    """An app on a database of its own, where commits are real."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": own_database_url(tmp_path_factory, "app_stock"),
-            # Enough connections for every thread at once: the contention is the database's, not the pool's.
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 25, "max_overflow": 5},
-            "SECRET_KEY": "test-secret",
-        }
-    )
-    with app.app_context():
-        upgrade()
+    app = make_app(tmp_path_factory, "app_stock")
     yield app
-    with app.app_context():
-        db.engine.dispose()
+    dispose(app)
 
 
 @dataclass
@@ -70,56 +42,19 @@ class Market:
 
 def seed(app, stocks: list[int], purchasers: int) -> Market:
     """One product per stock figure, each of its own admitted supplier, and a unit with purchasers."""
-    n = next(_serial)
+    world = World()
     with app.app_context():
-        county = Region(code=f"8{n:05d}", name=f"测试县{n}", level=RegionLevel.county, is_poverty_county=True)
-        unit = BudgetUnit(
-            code=f"C{n:06d}", name=f"并发单位{n}", credit_code=valid_credit_code(), region=county
-        )
-        category = Category(name=f"并发类目{n}")
+        county = world.county()
+        unit = world.unit(county)
+        category = Category(name=f"并发类目{world.n}")
         products = []
         for index, stock in enumerate(stocks):
-            supplier = Supplier(
-                name=f"并发供应商{n}-{index}",
-                kind=SupplierKind.coop,
-                credit_code=valid_credit_code("93141123"),
-                region=county,
-                contact_name="张三",
-                contact_phone="13800138000",
-                bank_name="中国农业银行兴县支行",
-                bank_account="6228480000000000000",
-                status=SupplierStatus.admitted,
-            )
-            db.session.add(
-                User(
-                    username=f"seller{n}-{index}",
-                    name="卖家",
-                    role=Role.supplier,
-                    supplier=supplier,
-                    password_hash="x",
-                )
-            )
+            supplier = world.supplier(county, index)
+            world.seller(supplier, f"seller{world.n}-{index}")
             products.append(
-                Product(
-                    supplier=supplier,
-                    category=category,
-                    name=f"小米{n}-{index}",
-                    spec="5kg/袋",
-                    unit="袋",
-                    price="10.00",
-                    stock=stock,
-                    origin_region=county,
-                    status=ProductStatus.listed,
-                    listed_at=utcnow(),
-                )
+                world.product(supplier, county, stock=stock, name=f"小米{world.n}-{index}", category=category)
             )
-        users = [
-            User(
-                username=f"buyer{n}-{index}", name="采购人", role=Role.purchaser, unit=unit, password_hash="x"
-            )
-            for index in range(purchasers)
-        ]
-        db.session.add_all([*products, *users])
+        users = [world.purchaser(unit, f"buyer{world.n}-{index}") for index in range(purchasers)]
         db.session.commit()
         return Market([product.id for product in products], [user.id for user in users])
 
@@ -136,23 +71,18 @@ def fill(app, user_id: int, lines: dict[int, int]) -> None:
 def checkout_all(app, checkouts: list[tuple[int, str]]) -> list[list[str] | None]:
     """Run each (purchaser id, token) checkout in its own thread, all started together; each answer is the
     order numbers placed, or None for OutOfStock (anything else fails the test)."""
-    barrier = threading.Barrier(len(checkouts), timeout=30)
 
     def checkout(user_id: int, token: str) -> list[str] | None:
-        with app.app_context():
-            barrier.wait()
-            try:
-                orders = place_orders(db.session.get(User, user_id), DELIVERY, token)
-                placed = [order.number for order in orders]
-                db.session.commit()
-                return placed
-            except OutOfStock:
-                db.session.rollback()
-                return None
+        try:
+            orders = place_orders(db.session.get(User, user_id), DELIVERY, token)
+            placed = [order.number for order in orders]
+            db.session.commit()
+            return placed
+        except OutOfStock:
+            db.session.rollback()
+            return None
 
-    with ThreadPoolExecutor(max_workers=len(checkouts)) as pool:
-        futures = [pool.submit(checkout, user_id, token) for user_id, token in checkouts]
-        return [future.result(timeout=60) for future in futures]
+    return run_together(app, checkout, checkouts, timeout=60)
 
 
 def day_counter() -> int:
