@@ -2,8 +2,10 @@
 
 An ``Invoice`` row is the record of an issued document: its number, a snapshot of everything printed on it
 (seller, buyer, lines, amounts, dates, the verification address) and the SHA-256 of the PDF made from that
-snapshot. The PDF itself is not stored: ``shop.invoices.render`` makes the same bytes from the snapshot
-whenever it is downloaded, and the stored hash proves it.
+snapshot. The PDF made at issue is kept beside it (``InvoicePdf``, as immutable), so a download or a month's
+ZIP sends stored bytes instead of typesetting again (~0.1 s a document); the snapshot stays the record, and
+``shop.invoices.render`` makes the same bytes from it again (documents issued before migration 0010 have no
+stored PDF and are made on download, checked against the hash).
 
 Sign convention (the same as the purchase ledger's): ``total`` is positive for an invoice and negative for
 a credit note, and the snapshot's line amounts carry the same sign, so summing a month's documents gives
@@ -19,7 +21,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accounts.models import BudgetUnit, Supplier, User
@@ -106,3 +108,13 @@ class Invoice(db.Model):
     def filename(self) -> str:
         """The PDF's file name: the number (unique per supplier) and the supplier's id."""
         return f"{self.number}-S{self.supplier_id}.pdf"
+
+
+class InvoicePdf(db.Model):
+    """The PDF of an issued document, as made at issue (its SHA-256 is ``Invoice.pdf_sha256``). Kept apart
+    from ``invoice`` so lists never read the bytes. Never changes (triggers refuse UPDATE and DELETE)."""
+
+    __tablename__ = "invoice_pdf"
+
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), primary_key=True, autoincrement=False)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)

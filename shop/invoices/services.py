@@ -21,7 +21,7 @@ from shop.counters import next_value
 from shop.extensions import db
 from shop.invoices import render
 from shop.invoices.documents import beijing_date, party
-from shop.invoices.models import PREFIXES, Invoice, InvoiceKind
+from shop.invoices.models import PREFIXES, Invoice, InvoiceKind, InvoicePdf
 from shop.money import capital_yuan, line_amount
 from shop.orders.models import Order, PaymentStatus
 from shop.payments.models import Payment
@@ -169,7 +169,7 @@ def _credit_lines(refund: Refund) -> list[dict]:
 
 
 def _issue(kind, order, payment, actor, today, lines, *, total, refund=None, original=None) -> Invoice:
-    """Number, snapshot, render (for the hash), add, flush, audit."""
+    """Number, snapshot, render (the PDF is kept, with its hash), add, flush, audit."""
     year = today.year
     serial = next_value(counter_key(order.supplier_id, year))
     number = format_number(kind, year, serial)
@@ -200,6 +200,7 @@ def _issue(kind, order, payment, actor, today, lines, *, total, refund=None, ori
             "reference": refund.reference,
         }
         snapshot["credits"] = {"number": original.number, "issued_on": original.issued_on.isoformat()}
+    pdf = render.invoice_pdf(snapshot)
     invoice = Invoice(
         supplier_id=order.supplier_id,
         unit_id=order.unit_id,
@@ -212,7 +213,7 @@ def _issue(kind, order, payment, actor, today, lines, *, total, refund=None, ori
         invoice=original,
         total=total,
         snapshot=snapshot,
-        pdf_sha256=render.sha256(render.invoice_pdf(snapshot)),
+        pdf_sha256=render.sha256(pdf),
         verify_code=code,
         issued_on=today,
         issued_at=utcnow(),
@@ -220,6 +221,7 @@ def _issue(kind, order, payment, actor, today, lines, *, total, refund=None, ori
     )
     db.session.add(invoice)
     db.session.flush()
+    db.session.add(InvoicePdf(invoice_id=invoice.id, pdf=pdf))
     audit.record(
         actor,
         "invoice.issue" if kind == InvoiceKind.invoice else "invoice.credit",
@@ -251,12 +253,27 @@ def documents_of(order_id: int) -> list[Invoice]:
 
 
 def pdf_of(invoice: Invoice) -> bytes:
-    """The document's PDF, made again from its snapshot. A different hash than the one stored means the
-    rendering software changed since issue (the snapshot, the record, did not): logged, and served."""
-    pdf = render.invoice_pdf(invoice.snapshot)
-    if render.sha256(pdf) != invoice.pdf_sha256:
+    """The document's PDF as made at issue; for a document issued before PDFs were kept, made again from its
+    snapshot (see ``remade_pdf``)."""
+    stored = db.session.get(InvoicePdf, invoice.id)
+    if stored is not None:
+        return stored.pdf
+    return remade_pdf(invoice.id, invoice.number, invoice.snapshot, invoice.pdf_sha256)
+
+
+def stored_pdfs(invoice_ids: list[int]) -> dict[int, bytes]:
+    """The kept PDFs of these documents by id, in one query (those without one are left out)."""
+    kept = select(InvoicePdf.invoice_id, InvoicePdf.pdf).where(InvoicePdf.invoice_id.in_(invoice_ids))
+    return {invoice_id: pdf for invoice_id, pdf in db.session.execute(kept)}
+
+
+def remade_pdf(invoice_id: int, number: str, snapshot: dict, sha256: str) -> bytes:
+    """The PDF made again from a snapshot. A different hash than the one recorded at issue means the rendering
+    software changed since (the snapshot, the record, did not): logged, and served."""
+    pdf = render.invoice_pdf(snapshot)
+    if render.sha256(pdf) != sha256:
         current_app.logger.warning(
-            "invoice %s (id %s) renders to other bytes than when issued", invoice.number, invoice.id
+            "invoice %s (id %s) renders to other bytes than when issued", number, invoice_id
         )
     return pdf
 
