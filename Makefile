@@ -5,7 +5,7 @@ FLASK := FLASK_APP=shop.app:create_app $(VENV)/bin/flask
 PO := $(wildcard translations/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: run test serve setup system lint format messages bench-catalogue bench-invoices bench-quotas
+.PHONY: run test serve setup system lint format messages bench-catalogue bench-invoices bench-quotas bench-load
 
 ## Set up what is missing, prepare the SQLite database with the demo city, serve on http://127.0.0.1:5000
 run: setup
@@ -13,6 +13,12 @@ run: setup
 	$(FLASK) demo load
 	@echo; echo "Demo logins (role, username, password):"; $(FLASK) demo users; echo
 	$(FLASK) run --host 127.0.0.1 --port 5000
+
+## Serve as in production: gunicorn with several workers (gunicorn.conf.py) on DATABASE_URL (PostgreSQL), after
+## the migrations; the demo city when the database has no account yet (not with SHOP_ENV=production);
+## http://127.0.0.1:8000 (PORT, WEB_CONCURRENCY); one log line per request on stdout. See docs/deploy.md
+serve: setup
+	scripts/serve.sh
 
 ## Set up what is missing, lint, and run every test on SQLite and on a throwaway PostgreSQL
 test: setup lint
@@ -58,3 +64,9 @@ bench-invoices: setup
 ## PostgreSQL; about four minutes); see bench/README.md
 bench-quotas: setup
 	$(VENV)/bin/python bench/quota_report.py
+
+## Load test: gunicorn on a throwaway PostgreSQL with the province's catalogue and a city's year of orders,
+## driven by locust (headless, a second process) with a mix of browse, search, product, checkout, pay and
+## report, against /healthz as the baseline (about three minutes); see bench/README.md
+bench-load: setup
+	$(VENV)/bin/python bench/load.py

@@ -1,7 +1,12 @@
-"""Writing to the audit log. Every package calls ``record``; it only adds to the session."""
+"""Writing to the audit log. Every package calls ``record``; it only adds to the session.
+
+The entry is sealed into the tamper-evident chain when the session commits (``accounts.audit_chain``, whose
+session listeners this import installs).
+"""
 
 from flask import has_request_context, request
 
+from accounts import audit_chain  # noqa: F401  (installs the sealing listeners)
 from accounts.models import AuditEntry
 from shop.extensions import db
 

@@ -1,4 +1,4 @@
-"""Command-line tools: ``flask users …`` and ``flask demo …``.
+"""Command-line tools: ``flask users …``, ``flask demo …`` and ``flask audit …``.
 
 Everything these commands print is English, refusals included: a ``DomainError`` ends the command with
 its message rendered as the web pages render it (``translated()``) under the English locale, so its
@@ -12,16 +12,21 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import force_locale
+from sqlalchemy import select
 
-from accounts import services
+from accounts import audit, audit_chain, services
 from accounts.demo import DEMO_LOGINS
 from accounts.demo.load import load_demo
-from accounts.models import Role
+from accounts.models import AuditSeal, Role
 from shop.common import N_, DomainError
 from shop.extensions import db
 
 users_cli = AppGroup("users", help="Manage platform accounts.")
 demo_cli = AppGroup("demo", help="The demo city.")
+audit_cli = AppGroup("audit", help="The audit log's tamper-evident chain.")
+
+#: The audit action of ``flask audit seal``.
+SEAL_ACTION = "audit.seal"
 
 
 class DemoRefusedInProduction(DomainError):
@@ -88,3 +93,48 @@ def demo_users() -> None:
     """Print the demo logins, one per line: role, username and password separated by tabs."""
     for login in DEMO_LOGINS:
         click.echo(f"{login.role.value}\t{login.username}\t{login.password}")
+
+
+@audit_cli.command("verify")
+@click.option("--show", default=100, show_default=True, help="Print at most this many problems (all count).")
+def audit_verify(show: int) -> None:
+    """Prove the audit log unbroken: every entry sealed, every seal's hash matching its entry and the seal
+    before it, seq 1 … N without gaps, the head at the last seal. Reads in batches (constant memory).
+
+    Prints ``chain unbroken: N entries`` and the head's hash (keep a copy elsewhere: it pins the whole log),
+    or each problem (seq, entry id, what is wrong) and exits with status 1.
+    """
+    shown = 0
+
+    def report(problem: audit_chain.Problem) -> None:
+        nonlocal shown
+        if shown < show:
+            click.echo(f"broken: {problem}")
+        shown += 1
+
+    verdict = audit_chain.verify(db.session, report)
+    if verdict.unbroken:
+        head = f"head seq {verdict.head_seq}, hash {verdict.head_hash}"
+        click.echo(f"chain unbroken: {verdict.entries} entries ({head})")
+        return
+    if verdict.problem_count > show:
+        click.echo(f"… and {verdict.problem_count - show} more")
+    click.echo(f"chain BROKEN: {verdict.problem_count} problems, {verdict.entries} seals checked")
+    raise SystemExit(1)
+
+
+@audit_cli.command("seal")
+def audit_seal() -> None:
+    """Seal the audit entries that have no seal yet, in id order: entries written before the chain existed
+    (a database upgraded to migration 0008), or inserted around the session (raw SQL bulk loads).
+
+    Run ``flask audit verify`` first: this blesses whatever unsealed rows the table holds. The run is itself
+    audited (``audit.seal``, with the number of entries and their id range).
+    """
+    first = next(iter(audit_chain.unsealed_ids(db.session, limit=1)), None)
+    count = audit_chain.seal_unsealed(db.session)
+    if count:
+        last = db.session.scalar(select(AuditSeal.entry_id).order_by(AuditSeal.seq.desc()).limit(1))
+        audit.record(None, SEAL_ACTION, entries=count, first_entry=first, last_entry=last)
+    db.session.commit()
+    click.echo(f"{count} audit entries sealed.")

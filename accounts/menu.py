@@ -41,6 +41,7 @@ MENU = (
     ("suppliers.mine", _l("My supplier")),
     ("admin.accounts", _l("Account administration")),
     ("audit.index", _l("Audit log")),
+    ("tokens.index", _l("API tokens")),
 )
 _ENDPOINTS = frozenset(endpoint for endpoint, _ in MENU)
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from accounts import audit, policy
+from accounts import audit, login_limit, policy
 from accounts.account_rules import account_problems, normalise_account
 from accounts.models import BudgetUnit, Region, RegionLevel, Role, Supplier, User
 from accounts.models.users import casefolded
@@ -148,8 +148,14 @@ def create_user(
     return user, initial
 
 
-def authenticate(username: str, password: str, now: datetime | None = None) -> User:
+def authenticate(
+    username: str, password: str, now: datetime | None = None, *, address: str | None = None
+) -> User:
     """The user these credentials belong to, or ``LoginRefused`` (the caller commits either way).
+
+    With the client's ``address`` (the login form passes it), the per-address limit applies first
+    (``accounts.login_limit``): an address over it is refused with ``AddressThrottled`` before the username
+    or password is looked at, and every ``LoginRefused`` adds a failure to the address's count.
 
     Failed attempts are counted on the account; after ``LOGIN_MAX_FAILURES`` in a row it is locked for
     ``LOGIN_LOCK_DURATION``. The account row is locked (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's
@@ -159,6 +165,18 @@ def authenticate(username: str, password: str, now: datetime | None = None) -> U
     ``account.login_failed`` with the username tried and a reason, never the password.
     """
     now = now or utcnow()
+    if address is None:
+        return _authenticate(username, password, now)
+    login_limit.check(address, now)
+    try:
+        return _authenticate(username, password, now)
+    except LoginRefused:
+        login_limit.record_failure(address, now)
+        raise
+
+
+def _authenticate(username: str, password: str, now: datetime) -> User:
+    """``authenticate`` without the address limit: the account's own checks, lockout and audit."""
     tried = (username or "").strip()[:64]
     user = db.session.scalar(
         select(User)

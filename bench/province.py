@@ -10,6 +10,7 @@ returns none) and the id sequences are moved past them at the end.
 """
 
 import functools
+import os
 import random
 import sys
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 import psycopg
+from cryptography.fernet import Fernet
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -25,6 +27,7 @@ import shop.cart.models
 import shop.catalogue.models  # noqa: F401
 from accounts.demo import names
 from shop.catalogue.search import search_columns
+from shop.crypto import cipher_for, encrypt
 from shop.demo.produce import CATEGORIES, SupplierInfo, plan_products
 
 PROVINCE = ("990000", "示范省")
@@ -166,7 +169,7 @@ def _supplier(serial: int, county: tuple[str, str, int], rng: random.Random) -> 
         "contact_name": names.person_name("contact", serial),
         "contact_phone": names.mobile("contact", serial),
         "bank_name": "中国农业银行" + county_name + "支行",
-        "bank_account": "0" + names.digits(16, "account", serial),
+        "bank_account": encrypted("0" + names.digits(16, "account", serial)),
         "households": 20 + serial % 200,
         "status": "admitted",
         "status_reason": None,
@@ -177,6 +180,21 @@ def _supplier(serial: int, county: tuple[str, str, int], rng: random.Random) -> 
 
 
 _tokens = functools.lru_cache(maxsize=None)(search_columns)
+
+
+def data_key() -> str:
+    """The ``DATA_KEY`` that the loaders encrypt bank accounts with and the benchmark's servers read them
+    with (the environment's; made once per run when unset, and put in the environment for the servers)."""
+    if not os.environ.get("DATA_KEY"):
+        os.environ["DATA_KEY"] = Fernet.generate_key().decode()
+    return os.environ["DATA_KEY"]
+
+
+@functools.cache
+def encrypted(plain: str) -> str:
+    """``plain`` as the app stores a bank account (shop/crypto.py); one token per value, so a value that
+    repeats (the payments' paying account) is encrypted once."""
+    return encrypt(plain, cipher_for(data_key()))
 
 
 def load(

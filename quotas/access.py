@@ -36,6 +36,19 @@ def can_file_for(user: User, unit: BudgetUnit) -> bool:
     return user.role == Role.unit_manager and user.unit_id == unit.id
 
 
+def can_file_in_bulk_for(user: User, unit: BudgetUnit) -> bool:
+    """A finance bureau files for the units of its region's subtree, in bulk through the API only (issue 7:
+    bureaus load the figures their budget systems hold). The web pages keep filing to the unit's manager
+    and ``quotas.filing.services.save_draft`` / ``submit`` (``can_file_for``); ``file_in_bulk`` checks this.
+    Every version filed so is audited under the bureau's account."""
+    if user.role != Role.finance:
+        return False
+    inside = select(BudgetUnit.id).where(
+        BudgetUnit.id == unit.id, BudgetUnit.region_id.in_(policy.region_subtree(user.region_id))
+    )
+    return db.session.scalar(inside) is not None
+
+
 def can_view_filings_of(user: User, unit: BudgetUnit) -> bool:
     """Whoever may see the unit sees its filings: its manager and its supervising units' managers, the
     finance bureaus above its region, the operator. Purchasers and suppliers do not."""

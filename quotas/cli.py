@@ -26,6 +26,7 @@ from quotas.reports.columns import level_sheets
 from quotas.verify import verify
 from shop.common import beijing_today
 from shop.extensions import db
+from shop.replica import reads_from_reports
 
 quotas_cli = AppGroup("quotas", help="Reserved shares: reports and the purchase-ledger check.")
 
@@ -82,7 +83,8 @@ def report(year: int, region_code: str | None, fmt: str, output: str, today) -> 
         if region is None:
             raise click.BadParameter(f"no region has the code {region_code}", param_hint="--region")
     as_of: date = today.date() if today else beijing_today()
-    summary = summarise(year, region, today=as_of)
+    with reads_from_reports():  # the replica when REPORTS_DATABASE_URL is set
+        summary = summarise(year, region, today=as_of)
     with force_locale("zh"):  # no request: the file's words are Chinese, as the pages' exports are
         title = f"{region.name if region else gettext('Whole platform')} {year}"
     if fmt == "json":

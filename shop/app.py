@@ -10,6 +10,9 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shop import config as shop_config
+from shop import crypto as shop_crypto
+from shop import logs, replica
+from shop import security as shop_security
 from shop.extensions import babel, csrf, db, login_manager, migrate
 
 log = logging.getLogger(__name__)
@@ -34,7 +37,9 @@ def create_app(config: dict | None = None) -> Flask:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
+    logs.init_app(app)  # first: its before_request must run before any hook that may answer
     register_extensions(app)
+    replica.init_app(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -59,6 +64,8 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     login_manager.init_app(app)
+    shop_crypto.init_app(app)  # DATA_KEY: bank accounts encrypted at rest
+    shop_security.init_app(app)  # headers and HTTPS; before the access policy's before_request
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             _configure_sqlite(db.engine)
@@ -98,6 +105,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    import api
     from accounts import policy
     from accounts.views import blueprints as account_blueprints
     from quotas import audit_labels as quota_audit_labels
@@ -126,6 +134,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(invoices_bp)
     for blueprint in quota_blueprints:
         app.register_blueprint(blueprint)
+    api.init_app(app)  # the JSON API under /api/v1 and its OpenAPI document
     policy.init_app(app)
     shop_audit_labels.register()
     quota_audit_labels.register()
@@ -138,8 +147,11 @@ def register_errorhandlers(app: Flask) -> None:
     from flask_wtf.csrf import CSRFError
 
     from accounts.policy import same_site_path
+    from api import errors as api_errors
 
     def render_error(error: HTTPException):
+        if api_errors.is_api_request():  # under /api/ but no endpoint (404, 405): the API's JSON errors
+            return api_errors.handle_http_error(error)
         code = getattr(error, "code", 500) or 500
         if request.accept_mimetypes.best == "application/json":
             return {"error": code, "message": error.description}, code
@@ -188,7 +200,8 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from accounts.cli import demo_cli, users_cli
+    import opendata
+    from accounts.cli import audit_cli, demo_cli, users_cli
     from quotas import demo as quotas_demo
     from quotas.cli import quotas_cli
     from shop import demo
@@ -198,8 +211,10 @@ def register_commands(app: Flask) -> None:
     quotas_demo.register()  # a year of filings and paid orders, and the current year in progress
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(audit_cli)
     app.cli.add_command(quotas_cli)
     app.cli.add_command(orders_cli)
+    opendata.init_app(app)  # OCDS settings and `flask ocds export`
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -31,6 +31,8 @@ from shop.extensions import db
 
 #: The password every factory-made account has (meets the password policy).
 PASSWORD = "Test-pass-123"
+#: The fixed data key of the tests (shop/crypto.py): a Fernet key, url-safe base64 of 32 bytes.
+TEST_DATA_KEY = "dGVzdC1kYXRhLWtleS1mb3ItdGhlLXRlc3RzLTMyYnk="
 
 
 @pytest.fixture(scope="session")
@@ -41,6 +43,7 @@ def app(tmp_path_factory):
             "TESTING": True,
             "SQLALCHEMY_DATABASE_URI": url,
             "SECRET_KEY": "test-secret",
+            "DATA_KEY": TEST_DATA_KEY,
             "WTF_CSRF_ENABLED": False,
             # Fast hashes: the policy under test is ours, not the hash function's cost.
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",

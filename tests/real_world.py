@@ -115,12 +115,14 @@ class World:
             status=SupplierStatus.admitted,
         )
 
-    def seller(self, supplier: Supplier, username: str) -> User:
-        user = User(username=username, name="卖家", role=Role.supplier, supplier=supplier, password_hash="x")
+    def seller(self, supplier: Supplier, username: str, **fields) -> User:
+        user = User(username=username, name="卖家", role=Role.supplier, supplier=supplier, **fields)
+        user.password_hash = user.password_hash or "x"
         db.session.add(user)
         return user
 
     def purchaser(self, unit: BudgetUnit, username: str, password_hash: str = "x", **fields) -> User:
+        """A purchaser of ``unit``; ``fields`` are other ``User`` columns (``activated_at`` …)."""
         user = User(username=username, name="采购人", role=Role.purchaser, unit=unit, **fields)
         user.password_hash = password_hash
         db.session.add(user)
@@ -135,6 +137,7 @@ class World:
         name: str = "小米",
         price: str = "10.00",
         category: Category | None = None,
+        **fields,
     ) -> Product:
         product = Product(
             supplier=supplier,
@@ -147,6 +150,7 @@ class World:
             origin_region=county,
             status=ProductStatus.listed,
             listed_at=utcnow(),
+            **fields,
         )
         db.session.add(product)
         return product

@@ -3,7 +3,8 @@
 The walk reads the live URL map, so every blueprint added later is checked without touching this file:
 each endpoint must declare its audience (``accounts.policy``); a non-public one must send the anonymous
 visitor to the login page and refuse every role it does not name with 403, and must not refuse the roles
-it names.
+it names. JSON API endpoints (``policy.API_TOKEN``: a bearer token, never the session) have the same walk
+in tests/api/test_auth.py.
 """
 
 import contextlib
@@ -111,7 +112,7 @@ def test_every_endpoint_declares_its_audience(app):
 def test_anonymous_visitors_are_sent_to_the_login_page(app):
     wrong = []
     for rule in walked_rules(app):
-        if audience(app, rule) in (None, policy.PUBLIC):
+        if audience(app, rule) in (None, policy.PUBLIC, policy.API_TOKEN):
             continue
         with undone():
             response = call(app.test_client(), app, rule)
@@ -126,7 +127,7 @@ def test_roles_not_named_are_refused(app, signed_in):
     wrong = []
     for rule in walked_rules(app):
         allowed = audience(app, rule)
-        if allowed in (None, policy.PUBLIC):
+        if allowed in (None, policy.PUBLIC, policy.API_TOKEN):
             continue
         for role in sorted(set(Role) - allowed):
             with undone():
@@ -140,7 +141,7 @@ def test_roles_named_are_let_in(app, signed_in):
     wrong = []
     for rule in walked_rules(app):
         allowed = audience(app, rule)
-        if allowed in (None, policy.PUBLIC):
+        if allowed in (None, policy.PUBLIC, policy.API_TOKEN):
             continue
         for role in sorted(allowed):
             with undone():

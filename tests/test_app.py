@@ -16,6 +16,7 @@ def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
 def test_production_cookies_are_secure(monkeypatch):
     monkeypatch.setenv("SHOP_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "x" * 64)
+    monkeypatch.setenv("DATA_KEY", "dGVzdC1kYXRhLWtleS1mb3ItdGhlLXRlc3RzLTMyYnk=")
     settings = config.from_environment()
     assert settings["SESSION_COOKIE_SECURE"] is True
     assert config.DEFAULTS["SESSION_COOKIE_HTTPONLY"] is True

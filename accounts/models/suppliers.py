@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accounts.models.orgs import Region
 from shop.common import utcnow
+from shop.crypto import EncryptedString
 from shop.extensions import db
 
 
@@ -42,7 +43,8 @@ class Supplier(db.Model):
     contact_name: Mapped[str] = mapped_column(String(64))
     contact_phone: Mapped[str] = mapped_column(String(20))
     bank_name: Mapped[str] = mapped_column(String(128))
-    bank_account: Mapped[str] = mapped_column(String(255))
+    #: Encrypted at rest (shop/crypto.py); shown in full only to the operator and the supplier itself.
+    bank_account: Mapped[str] = mapped_column(EncryptedString(255))
     #: Number of registered poverty households linked to the supplier (带动脱贫户数).
     households: Mapped[int] = mapped_column(default=0)
     status: Mapped[SupplierStatus] = mapped_column(

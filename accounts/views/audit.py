@@ -61,6 +61,7 @@ ACTION_LABELS = {
     "region.create": _l("Region created"),
     "region.poverty_flag": _l("Poverty county flag changed"),
     "audit.export": _l("Audit log exported"),
+    "audit.seal": _l("Unsealed audit entries sealed"),
     "demo.load": _l("Demo city loaded"),
 }
 

@@ -4,13 +4,25 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
-from accounts import policy, services
+from accounts import login_limit, policy, services
 from accounts.forms import ChangePasswordForm, LoginForm, NewPasswordForm
 from shop.extensions import db
 
 bp = Blueprint("auth", __name__)
+
+
+@bp.record_once
+def _name_audit_actions(_state) -> None:
+    from accounts.views.audit import register_labels
+
+    register_labels(
+        actions={
+            "account.login_address_blocked": _l("Logins refused from a client address after many failures")
+        }
+    )
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -31,7 +43,13 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.username.data, form.password.data)
+            # The client's address as ProxyFix established it from PROXY_COUNT trusted proxies (shop/app.py).
+            address = request.remote_addr or "unknown"
+            user = services.authenticate(form.username.data, form.password.data, address=address)
+        except login_limit.AddressThrottled as error:
+            db.session.rollback()  # nothing was checked, nothing recorded
+            flash(error.translated(), "error")
+            return render_template("accounts/login.html", form=form), 429
         except services.LoginRefused as error:
             db.session.commit()  # keep the failure count and any lock
             flash(error.translated(), "error")

@@ -50,14 +50,6 @@ HISTORY_LABELS = {
 }
 
 
-@bp.app_template_filter("mask_account")
-def mask_bank_account(account: str | None) -> str:
-    """6228 **** 5678: the bank account as far as someone other than the operator needs it."""
-    if not account or len(account) < 8:
-        return account or ""
-    return f"{account[:4]} **** {account[-4:]}"
-
-
 # --- forms -------------------------------------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from enum import Enum as PyEnum
 
 from sqlalchemy import Boolean, Date, DateTime, Enum, Numeric, Table
 
+from shop.crypto import EncryptedString
 from shop.extensions import db
 
 
@@ -44,6 +45,10 @@ def bulk_insert(table: Table, rows: list[dict]) -> None:
     columns = list(rows[0])
     connection = db.session.connection()
     values = [[row[name] for row in rows] for name in columns]
+    for index, name in enumerate(columns):
+        kind = table.c[name].type
+        if isinstance(kind, EncryptedString):  # bank accounts: stored encrypted, as the model would
+            values[index] = [kind.process_bind_param(value, connection.dialect) for value in values[index]]
     if connection.dialect.name == "postgresql":
         for index, name in enumerate(columns):
             if isinstance(table.c[name].type, Enum):

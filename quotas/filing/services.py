@@ -239,6 +239,12 @@ def save_draft(
         review or approved (use ``start_change``); a stale form.
     """
     _check_may_file(actor, unit, year, today)
+    return _save_draft(actor, unit, year, data, based_on)
+
+
+def _save_draft(
+    actor: User, unit: BudgetUnit, year: int, data: FilingInput, based_on: int | None
+) -> QuotaFiling:
     lock_row(unit)
     draft, next_version = _editable(unit, year, based_on)
     figures = read_figures(unit, year, data, final=False)
@@ -260,6 +266,12 @@ def submit(
         where the policy forbids it; a shared canteen without the unit named.
     """
     _check_may_file(actor, unit, year, today)
+    return _submit(actor, unit, year, data, today, based_on)
+
+
+def _submit(
+    actor: User, unit: BudgetUnit, year: int, data: FilingInput, today: date, based_on: int | None
+) -> QuotaFiling:
     lock_row(unit)
     draft, next_version = _editable(unit, year, based_on)
     figures = read_figures(unit, year, data, final=True)
@@ -313,9 +325,38 @@ def start_change(actor: User, unit: BudgetUnit, year: int, *, today: date) -> Qu
     return filing
 
 
+def file_in_bulk(
+    actor: User, unit: BudgetUnit, year: int, data: FilingInput, *, submit: bool, today: date
+) -> QuotaFiling:
+    """A finance bureau files ``unit``'s figures for ``year`` (the API's bulk upsert, issue 7): into the
+    unit's draft, or a new version (the first; after a return; after an approved version, which stays as
+    it was), and submits it when ``submit``. The same rules as the manager's ``save_draft`` / ``submit``
+    (``access.can_file_in_bulk_for`` instead of ``can_file_for``); audited under the bureau's account.
+
+    :raise FilingError: a unit outside the bureau's region; a year that cannot be filed; bad figures; a
+        version under review; below the policy's minimum (when submitting).
+    """
+    if not access.can_file_in_bulk_for(actor, unit):
+        raise FilingError(N_("%(name)s is not a unit of your region."), "unit_code", name=unit.name)
+    _check_year(year, today)
+    lock_row(unit)
+    newest = newest_version(unit.id, year)
+    if newest is not None and newest.status == FilingStatus.approved:
+        filing = _new_version(actor, unit, year, newest.version + 1)
+        db.session.flush()
+        audit.record(actor, "quota_filing.change", filing, **_details(filing), replaces=newest.version)
+    if submit:
+        return _submit(actor, unit, year, data, today, None)
+    return _save_draft(actor, unit, year, data, None)
+
+
 def _check_may_file(actor: User, unit: BudgetUnit, year: int, today: date) -> None:
     if not access.can_file_for(actor, unit):
         raise FilingError(N_("Only the manager of %(name)s files its reserved share."), name=unit.name)
+    _check_year(year, today)
+
+
+def _check_year(year: int, today: date) -> None:
     years = filing_years(today)
     if year not in years:
         raise FilingError(

@@ -264,7 +264,7 @@ def pdf_of(invoice: Invoice) -> bytes:
 def stored_pdfs(invoice_ids: list[int]) -> dict[int, bytes]:
     """The kept PDFs of these documents by id, in one query (those without one are left out)."""
     kept = select(InvoicePdf.invoice_id, InvoicePdf.pdf).where(InvoicePdf.invoice_id.in_(invoice_ids))
-    return {invoice_id: pdf for invoice_id, pdf in db.session.execute(kept)}
+    return dict(db.session.execute(kept).all())
 
 
 def remade_pdf(invoice_id: int, number: str, snapshot: dict, sha256: str) -> bytes:

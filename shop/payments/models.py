@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from accounts.models import BudgetUnit, User
 from shop.aftersales.models import Refund
 from shop.common import Money, utcnow
+from shop.crypto import EncryptedString
 from shop.extensions import db
 from shop.orders.models import Order
 
@@ -41,8 +42,8 @@ class Payment(db.Model):
     method: Mapped[PaymentMethod] = mapped_column(
         db.Enum(PaymentMethod, native_enum=False, length=16, validate_strings=True)
     )
-    #: The paying card or bank account (masked wherever shown).
-    payer_account: Mapped[str] = mapped_column(String(255))
+    #: The paying card or bank account (masked wherever shown; encrypted at rest, shop/crypto.py).
+    payer_account: Mapped[str] = mapped_column(EncryptedString(255))
     #: The bank's reference of the transfer or card transaction; used once on the platform.
     reference: Mapped[str] = mapped_column(String(64), unique=True)
     amount: Mapped[Decimal] = mapped_column(Money)

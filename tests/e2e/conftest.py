@@ -71,3 +71,23 @@ def live_server(e2e_app):
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+
+
+#: What Chromium writes to the console when the Content-Security-Policy (shop/security.py) blocks something:
+#: an inline script or style, an ``on…=`` handler, a ``javascript:`` URL, a resource from another origin.
+CSP_VIOLATION_MARKERS = ("Content Security Policy", "Refused to")
+
+
+@pytest.fixture
+def context(context):
+    """pytest-playwright's browser context, watched: a test fails when any of its pages reports a
+    Content-Security-Policy violation on the console (the page would be broken in production)."""
+    violations: list[str] = []
+
+    def on_console(message) -> None:
+        if any(marker in message.text for marker in CSP_VIOLATION_MARKERS):
+            violations.append(f"{message.type}: {message.text} ({message.page.url if message.page else '?'})")
+
+    context.on("console", on_console)
+    yield context
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
