@@ -26,7 +26,7 @@ from api.auth import current_api_user
 from api.core import ApiBlueprint, ErrorSchema
 from api.errors import ApiError, domain_error, english
 from quotas import access
-from quotas.filing import services
+from quotas.filing import figures, services
 from quotas.filing.errors import QuotaError
 from quotas.filing.queries import history
 from quotas.models import CanteenStatus, QuotaFiling
@@ -139,8 +139,8 @@ class BulkOut(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(FilingSchema), required=True)
 
 
-def _figures(data: dict) -> services.FilingInput:
-    return services.FilingInput(
+def _figures(data: dict) -> figures.FilingInput:
+    return figures.FilingInput(
         canteen_status=data["canteen_status"],
         shared_with_code=data["shared_with_code"],
         planned_total=data.get("planned_total", ""),

@@ -6,9 +6,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from quotas.filing.figures import PLANNED_LABEL, RESERVED_LABEL, FilingInput
 from quotas.filing.labels import quota_label
 from quotas.filing.review import REASON_MAX
-from quotas.filing.services import PLANNED_LABEL, RESERVED_LABEL, FilingInput
 from quotas.models import CanteenStatus, QuotaFiling
 from quotas.policies import MIN_RATIO_LABEL, PolicyInput
 

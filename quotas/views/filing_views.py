@@ -9,7 +9,7 @@ from accounts import policy
 from accounts.models import BudgetUnit, Role
 from accounts.views.common import show_error
 from quotas import access, panels  # noqa: F401  (panels: registers the home panels)
-from quotas.filing import queries, services
+from quotas.filing import figures, queries, services
 from quotas.filing.amounts import percent_text, ratio
 from quotas.filing.labels import quota_label, quota_status_class
 from quotas.forms import FilingForm
@@ -107,7 +107,7 @@ def save(unit_id: int, year: int):
     if not form.validate_on_submit():
         return _render(unit, year, form, status=400)
     if action == "check":
-        checked = services.check(unit, year, form.data_in())
+        checked = figures.check(unit, year, form.data_in())
         if checked.error is not None:
             show_error(form, checked.error)
         return _render(unit, year, form, checked=checked)

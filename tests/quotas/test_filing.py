@@ -10,7 +10,8 @@ from sqlalchemy import select
 from accounts.models import AuditEntry, RegionLevel, Role
 from quotas.filing import amounts
 from quotas.filing.amounts import AmountError
-from quotas.filing.services import FilingError, FilingInput, save_draft, start_change, submit
+from quotas.filing.figures import FilingError, FilingInput
+from quotas.filing.services import save_draft, start_change, submit
 from quotas.models import CanteenStatus, FilingStatus, QuotaFiling
 from shop.extensions import db
 from tests.conftest import region
