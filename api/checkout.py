@@ -1,12 +1,9 @@
 """Placing orders from an API request's lines, through the web checkout itself (``place_orders``).
 
-The checkout places a purchaser's cart. So that an API order follows exactly the same rules (on sale,
-minimum order, price seen, stock taken under the row lock, one order per supplier, audit, notices), the
-request's lines become the purchaser's cart for the length of the transaction: the web cart is set aside,
-the lines are added with ``add_item`` (the cart's own checks), ``place_orders`` places and empties the
-cart, and the web cart is put back as it was. All of it is one transaction: a refusal leaves everything,
-the web cart included, untouched. The placed lines are compared with the request's, so a cart line the
-purchaser added on the web at that very moment can never slip into an API order.
+So that an API order follows exactly the same rules as the web's (on sale, minimum order, price seen, stock
+taken under the row lock, one order per supplier, audit, notices), each line is checked as the cart checks a
+line it adds, and ``place_orders`` places the lines (unsaved cart rows) instead of the purchaser's cart,
+which stays as it is. A refusal changes nothing.
 """
 
 from dataclasses import dataclass
@@ -19,7 +16,7 @@ from accounts.models import User
 from api.errors import ApiError, english
 from shop import policy
 from shop.cart.models import CartItem
-from shop.cart.services import CartError, add_item, cart_items, check_buyer
+from shop.cart.services import CartError, check_buyer, check_line, check_quantity
 from shop.catalogue.models import Product
 from shop.extensions import db
 from shop.orders.models import Order
@@ -71,20 +68,23 @@ def place(purchaser: User, lines: list[Line], delivery: Delivery) -> list[Order]
         )
     }
 
-    parked = _park_cart(purchaser)
+    items = []
     for index, line in enumerate(lines):
         product = products.get(line.product_id)
         if product is None or not policy.can_view_product(purchaser, product):
             raise _line_error(index, "product_id", "No such product.")
         try:
-            item = add_item(purchaser, product, line.quantity)
+            check_line(product, line.quantity)
+            check_quantity(product, line.quantity)  # the minimum order, and the stock now
         except CartError as error:
             raise _cart_error(index, product, error) from error
-        if line.unit_price is not None:
-            item.price_seen = line.unit_price  # the checkout refuses it if the price is no longer this
-    db.session.flush()
+        # The price the client expects (or today's): the checkout refuses the line if it is no longer this.
+        seen = line.unit_price if line.unit_price is not None else product.price
+        item = CartItem(user_id=purchaser.id, product_id=product.id, quantity=line.quantity, price_seen=seen)
+        item.product = product  # no backref: the row stays out of the session
+        items.append(item)
     try:
-        orders = place_orders(purchaser, delivery, new_checkout_token())
+        orders = place_orders(purchaser, delivery, new_checkout_token(), items)
     except OutOfStock as error:
         raise ApiError(409, "out_of_stock", english(error)) from error
     except StaleCart as error:
@@ -92,37 +92,7 @@ def place(purchaser: User, lines: list[Line], delivery: Delivery) -> list[Order]
         raise ApiError(409, code, english(error)) from error
     except (CheckoutError, CartError) as error:
         raise ApiError(409, "conflict", english(error)) from error
-    placed = {(line.product_id, line.quantity) for order in orders for line in order.lines}
-    if placed != {(line.product_id, line.quantity) for line in lines}:
-        raise ApiError(
-            409, "conflict", "The cart changed while the order was placed; send the request again."
-        )
-    _restore_cart(parked)
     return orders
-
-
-def _park_cart(purchaser: User) -> list[dict]:
-    """Take the purchaser's web cart out of the way; what ``_restore_cart`` needs to put it back."""
-    parked = []
-    for item in cart_items(purchaser):
-        parked.append(
-            {
-                "user_id": item.user_id,
-                "product_id": item.product_id,
-                "quantity": item.quantity,
-                "price_seen": item.price_seen,
-                "added_at": item.added_at,
-            }
-        )
-        db.session.delete(item)
-    db.session.flush()
-    return parked
-
-
-def _restore_cart(parked: list[dict]) -> None:
-    for values in parked:
-        db.session.add(CartItem(**values))
-    db.session.flush()
 
 
 def _line_error(index: int, field: str, message: str) -> ApiError:

@@ -193,6 +193,17 @@ def cart_of(user: User) -> Cart:
 # --- changing ----------------------------------------------------------------------------------------------
 
 
+def check_line(product: Product, quantity: int) -> None:
+    """A line of ``quantity`` of ``product`` may be bought now: on sale, a whole number of at least 1.
+
+    :raise CartError: not on sale, or a bad quantity.
+    """
+    if not is_on_sale(product):
+        raise not_on_sale(product).error()
+    if not isinstance(quantity, int) or quantity < 1:
+        raise CartError(N_("Quantity must be a whole number of at least 1."))
+
+
 def add_item(user: User, product: Product, quantity: int) -> CartItem:
     """Put ``quantity`` of ``product`` in the user's cart (adding to a line already there).
 
@@ -202,10 +213,7 @@ def add_item(user: User, product: Product, quantity: int) -> CartItem:
     :raise CartError: not a buyer, product not on sale, bad quantity, below minimum, above stock.
     """
     check_buyer(user)
-    if not is_on_sale(product):
-        raise not_on_sale(product).error()
-    if not isinstance(quantity, int) or quantity < 1:
-        raise CartError(N_("Quantity must be a whole number of at least 1."))
+    check_line(product, quantity)
     item = db.session.scalar(
         select(CartItem).where(CartItem.user_id == user.id, CartItem.product_id == product.id)
     )

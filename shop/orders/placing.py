@@ -134,8 +134,12 @@ def orders_of_checkout(purchaser: User, checkout_token: str) -> list[Order]:
     return orders
 
 
-def place_orders(purchaser: User, delivery: Delivery, checkout_token: str) -> list[Order]:
-    """Place the purchaser's cart: one order per supplier, all or nothing; the cart is emptied.
+def place_orders(
+    purchaser: User, delivery: Delivery, checkout_token: str, lines: list[CartItem] | None = None
+) -> list[Order]:
+    """Place the purchaser's cart: one order per supplier, all or nothing; the cart is emptied. With
+    ``lines`` (unsaved ``CartItem`` rows: product, quantity, price seen; the API's order lines), place those
+    instead, by the same rules, and leave the cart as it is.
 
     Returns the orders, by supplier id. A checkout token that already placed orders returns those orders
     and places nothing (a double submit, also when the two submits race). Flushes, never commits.
@@ -157,7 +161,7 @@ def place_orders(purchaser: User, delivery: Delivery, checkout_token: str) -> li
         # A savepoint, so that a racing submit of the same checkout can undo its own work and still read
         # (and return) what the other one placed.
         with db.session.begin_nested():
-            orders = _place(purchaser, delivery, checkout_token)
+            orders = _place(purchaser, delivery, checkout_token, lines)
     except (DomainError, IntegrityError):
         # An empty cart, no stock left, or the unique (checkout_token, supplier) refusing the insert: all
         # three are what a concurrent submit of the same checkout leaves behind once it has committed.
@@ -168,8 +172,11 @@ def place_orders(purchaser: User, delivery: Delivery, checkout_token: str) -> li
     return orders
 
 
-def _place(purchaser: User, delivery: Delivery, checkout_token: str) -> list[Order]:
-    items = cart_items(purchaser)  # by product id: the lock order
+def _place(
+    purchaser: User, delivery: Delivery, checkout_token: str, given: list[CartItem] | None
+) -> list[Order]:
+    # By product id: the lock order.
+    items = cart_items(purchaser) if given is None else sorted(given, key=lambda item: item.product_id)
     if not items:
         raise CheckoutError(N_("Your cart is empty."))
     for item in items:
@@ -220,8 +227,9 @@ def _place(purchaser: User, delivery: Delivery, checkout_token: str) -> list[Ord
         orders.append(order)
     db.session.flush()  # a racing submit of the same checkout fails here, on the unique constraint
 
-    for item in items:
-        db.session.delete(item)
+    if given is None:
+        for item in items:
+            db.session.delete(item)
     _announce(purchaser, orders)
     db.session.flush()
     return orders
