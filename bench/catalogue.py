@@ -14,7 +14,6 @@ prints a table. Targets (issue 3): catalogue ≥ 0.2× and search ≥ 0.1× the 
 import argparse
 import json
 import os
-import platform
 import secrets
 import shutil
 import signal
@@ -23,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -33,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from client import Browser, wait_until_up  # noqa: E402
 from cpu import cpu_seconds, parent_of  # noqa: E402
+from record import run_header  # noqa: E402
 
 #: Searches the search scenario rotates through (products of the province have these words).
 QUERIES = (
@@ -262,18 +262,7 @@ def run(args) -> dict:
         figures.get("status_errors", 0) + figures.get("socket_errors", 0) for figures in results.values()
     )
     return {
-        "benchmark": "catalogue",
-        "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "commit": subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip(),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            # Other work on the machine lowers requests/s (not the CPU per request): read it with these.
-            "load_average_before": before_load,
-            "load_average_after": [round(value, 2) for value in os.getloadavg()],
-        },
+        **run_header("catalogue", before_load),
         "setup": {
             "gunicorn_workers": args.workers,
             "wrk_threads": args.threads,

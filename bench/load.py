@@ -18,7 +18,6 @@ import argparse
 import csv
 import json
 import os
-import platform
 import secrets
 import shutil
 import signal
@@ -26,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -37,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from catalogue import QUERIES, free_port  # noqa: E402
 from client import Browser, wait_until_up  # noqa: E402
 from load_data import PASSWORD, load_data  # noqa: E402
+from record import run_header  # noqa: E402
 
 HOST = "127.0.0.1"
 BASELINE = "baseline /healthz"
@@ -224,17 +224,7 @@ def run(args) -> dict:
     shutil.rmtree(workdir, ignore_errors=True)
     errors = actions.get("all requests", {}).get("errors", 0)
     return {
-        "benchmark": "load",
-        "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "commit": subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip(),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "load_average_before": before_load,
-            "load_average_after": [round(value, 2) for value in os.getloadavg()],
-        },
+        **run_header("load", before_load),
         "setup": {
             "gunicorn_workers": args.workers,
             "locust_users": args.users,

@@ -20,13 +20,12 @@ bench/results/quotas-<time>.json and a table is printed.
 import argparse
 import json
 import os
-import platform
 import random
 import statistics
 import subprocess
 import sys
 import time
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +34,7 @@ sys.path.insert(1, str(ROOT))
 
 from cpu import cpu_seconds  # noqa: E402
 from quota_data import YEAR, Loader, load_part  # noqa: E402
+from record import run_header  # noqa: E402
 
 
 def measure(app, region_code: str, runs: int) -> dict:
@@ -138,17 +138,7 @@ def run(args) -> dict:
         figures["orders_in_database"] = args.city_orders if name == "city @ city orders" else args.orders
     city, whole = results["city @ city orders"], results["province @ province orders"]
     return {
-        "benchmark": "quotas",
-        "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "commit": subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip(),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "load_average_before": before_load,
-            "load_average_after": [round(value, 2) for value in os.getloadavg()],
-        },
+        **run_header("quotas", before_load),
         "setup": {"runs": args.runs, "year": YEAR, "loads": parts},
         "scenarios": results,
         "ratios": {
