@@ -16,7 +16,15 @@ from accounts.models import User
 from api.errors import ApiError, english
 from shop import policy
 from shop.cart.models import CartItem
-from shop.cart.services import CartError, check_buyer, check_line, check_quantity
+from shop.cart.services import (
+    NOT_ON_SALE,
+    PRICE_CHANGED,
+    STOCK_SHORT,
+    CartError,
+    check_buyer,
+    check_line,
+    check_quantity,
+)
 from shop.catalogue.models import Product
 from shop.extensions import db
 from shop.orders.models import Order
@@ -88,7 +96,7 @@ def place(purchaser: User, lines: list[Line], delivery: Delivery) -> list[Order]
     except OutOfStock as error:
         raise ApiError(409, "out_of_stock", english(error)) from error
     except StaleCart as error:
-        code = "price_changed" if error.message.startswith("The price of") else "not_on_sale"
+        code = "price_changed" if error.message == PRICE_CHANGED else "not_on_sale"
         raise ApiError(409, code, english(error)) from error
     except (CheckoutError, CartError) as error:
         raise ApiError(409, "conflict", english(error)) from error
@@ -101,8 +109,8 @@ def _line_error(index: int, field: str, message: str) -> ApiError:
 
 def _cart_error(index: int, product: Product, error: CartError) -> ApiError:
     message = english(error)
-    if "no longer on sale" in error.message:
+    if error.message == NOT_ON_SALE:
         return ApiError(409, "not_on_sale", message, {"line": index, "product_id": product.id})
-    if "in stock" in error.message:
+    if error.message == STOCK_SHORT:
         return ApiError(409, "out_of_stock", message, {"line": index, "product_id": product.id})
     return _line_error(index, "quantity", message)

@@ -38,7 +38,7 @@ from shop.orders.placing import Delivery
 from shop.orders.queries import visible_orders
 from shop.orders.transitions import STEPS, OrderError, transition
 from shop.payments.models import Payment
-from shop.payments.services import PaymentError, beijing_date, record_payment
+from shop.payments.services import NOT_THE_BUYER, PaymentError, beijing_date, record_payment
 
 blp = ApiBlueprint("api_orders", __name__, description="Orders: placing, steps, payment")
 
@@ -172,7 +172,7 @@ def pay(data, order_id: int):
             today=beijing_date(utcnow()),
         )
     except PaymentError as error:
-        if error.message.startswith("Only the buying unit"):
+        if error.message == NOT_THE_BUYER:
             raise ApiError(403, "not_your_order", domain_error(error).message) from error
         if error.field is None:
             raise ApiError(409, "payment_refused", domain_error(error).message) from error

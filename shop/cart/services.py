@@ -120,6 +120,12 @@ def check_quantity(product: Product, quantity: int) -> None:
         raise stock_short(product).error()
 
 
+#: The msgids of a line's problems, for callers that answer each differently (the API's error codes).
+NOT_ON_SALE = N_("%(product)s is no longer on sale.")
+PRICE_CHANGED = N_("The price of %(product)s changed from %(old)s to %(new)s.")
+STOCK_SHORT = N_("Only %(stock)d %(unit)s of %(product)s are in stock.")
+
+
 def below_minimum(product: Product) -> Problem:
     return Problem(
         N_("The minimum order of %(product)s is %(minimum)d %(unit)s."),
@@ -129,18 +135,18 @@ def below_minimum(product: Product) -> Problem:
 
 def stock_short(product: Product) -> Problem:
     return Problem(
-        N_("Only %(stock)d %(unit)s of %(product)s are in stock."),
+        STOCK_SHORT,
         {"product": product.name, "stock": product.stock, "unit": product.unit},
     )
 
 
 def not_on_sale(product: Product) -> Problem:
-    return Problem(N_("%(product)s is no longer on sale."), {"product": product.name})
+    return Problem(NOT_ON_SALE, {"product": product.name})
 
 
 def price_changed(item: CartItem) -> Problem:
     return Problem(
-        N_("The price of %(product)s changed from %(old)s to %(new)s."),
+        PRICE_CHANGED,
         {"product": item.product.name, "old": yuan(item.price_seen), "new": yuan(item.product.price)},
     )
 

@@ -53,6 +53,10 @@ def beijing_date(moment: datetime) -> date:
     return moment.replace(tzinfo=UTC).astimezone(BEIJING).date()
 
 
+#: Refusal of a payment recorded by someone other than the buying unit (the API answers it 403).
+NOT_THE_BUYER = N_("Only the buying unit of order %(number)s may record its payment.")
+
+
 def record_payment(
     order: Order,
     actor: User,
@@ -75,9 +79,7 @@ def record_payment(
         (Beijing dates); a malformed field.
     """
     if policy.order_party(actor, order) != "buyer":
-        raise PaymentError(
-            N_("Only the buying unit of order %(number)s may record its payment."), number=order.number
-        )
+        raise PaymentError(NOT_THE_BUYER, number=order.number)
     # Under the order's lock, two submits at once are taken one after the other: the second finds the first.
     lock_row(order)
     reference = _reference(reference)

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from accounts.models import AuditEntry, Role
+from accounts.models import AuditEntry, Role, SupplierStatus
 from shop.cart.models import CartItem
 from shop.catalogue.models import Product
 from shop.extensions import db
@@ -224,3 +224,35 @@ def test_finance_sees_but_cannot_act(api_client, users, make_order, make_product
     finance = api_client(users[Role.finance])
     assert finance.get(f"/api/v1/orders/{order.id}").status_code == 200
     assert finance.post(f"/api/v1/orders/{order.id}/cancel", json={"reason": "x"}).status_code == 403
+
+
+def test_a_suspended_suppliers_product_is_no_product_to_order(api_client, users, make_product):
+    product = make_product(stock=5)
+    product.supplier.status = SupplierStatus.suspended  # its products stay listed but leave the catalogue
+    db.session.flush()
+    api = api_client(users[Role.purchaser])
+    line = {"product_id": product.id, "quantity": 1}
+    response = api.post("/api/v1/orders", json={"lines": [line], "delivery": DELIVERY})
+    assert (response.status_code, response.json["code"]) == (422, "invalid_field"), response.json
+    assert response.json["details"]["json"]["lines"]["0"] == {"product_id": ["No such product."]}
+    assert _count(Order) == 0
+
+
+def test_a_supervising_manager_sees_but_may_not_pay_a_subordinate_units_order(
+    api_client, users, make_order, make_product, make_unit, make_user
+):
+    manager = users[Role.unit_manager]
+    below = make_unit("下属单位", parent=manager.unit)
+    order = make_order({make_product(price="12.50"): 1}, purchaser=make_user(Role.purchaser, unit=below))
+    api = api_client(manager)
+    assert api.get(f"/api/v1/orders/{order.id}").status_code == 200
+    body = {
+        "method": "official_card",
+        "payer_account": "6222000011112222",
+        "reference": "SUP-1",
+        "amount": "12.50",
+        "paid_on": date.today().isoformat(),
+    }
+    response = api.post(f"/api/v1/orders/{order.id}/payment", json=body)
+    assert (response.status_code, response.json["code"]) == (403, "not_your_order")
+    assert _count(Payment) == 0
